@@ -1,0 +1,110 @@
+"""The database schema as an ordered list of forward migrations.
+
+``PRAGMA user_version`` holds how many migrations a file has had; opening a database
+applies the missing ones in one transaction each. Never edit a released migration:
+append a new one.
+"""
+
+from __future__ import annotations
+
+MIGRATIONS: list[str] = [
+    # 1: sources, documents, full-text search, run log, lexicons and counts.
+    """
+    CREATE TABLE sources (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        kind TEXT NOT NULL DEFAULT 'files',
+        location TEXT,
+        added TEXT NOT NULL
+    );
+    CREATE TABLE documents (
+        id INTEGER PRIMARY KEY,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        external_id TEXT,
+        url TEXT,
+        title TEXT,
+        published TEXT,
+        precision TEXT CHECK (precision IN ('day', 'month', 'year')),
+        ingested_at TEXT NOT NULL,
+        language TEXT,
+        word_count INTEGER NOT NULL,
+        content_hash TEXT NOT NULL UNIQUE,
+        text TEXT NOT NULL,
+        meta TEXT,
+        CHECK ((published IS NULL) = (precision IS NULL))
+    );
+    CREATE UNIQUE INDEX documents_source_external
+        ON documents(source_id, external_id) WHERE external_id IS NOT NULL;
+    CREATE INDEX documents_published ON documents(published);
+    CREATE VIRTUAL TABLE documents_fts USING fts5(
+        title, text, content='documents', content_rowid='id', tokenize='unicode61'
+    );
+    CREATE TRIGGER documents_ai AFTER INSERT ON documents BEGIN
+        INSERT INTO documents_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+    END;
+    CREATE TRIGGER documents_au AFTER UPDATE OF title, text ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, text)
+            VALUES ('delete', old.id, old.title, old.text);
+        INSERT INTO documents_fts(rowid, title, text) VALUES (new.id, new.title, new.text);
+    END;
+    CREATE TABLE runs (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL DEFAULT 'running'
+            CHECK (status IN ('running', 'ok', 'failed')),
+        added INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        message TEXT
+    );
+    CREATE TABLE lexicons (
+        id INTEGER PRIMARY KEY,
+        name TEXT NOT NULL UNIQUE,
+        description TEXT,
+        language TEXT,
+        path TEXT,
+        fingerprint TEXT NOT NULL,
+        updated TEXT NOT NULL
+    );
+    CREATE TABLE terms (
+        id INTEGER PRIMARY KEY,
+        lexicon_id INTEGER NOT NULL REFERENCES lexicons(id) ON DELETE CASCADE,
+        category TEXT NOT NULL,
+        label TEXT NOT NULL,
+        UNIQUE (lexicon_id, category, label)
+    );
+    CREATE TABLE counts (
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        term_id INTEGER NOT NULL REFERENCES terms(id) ON DELETE CASCADE,
+        count INTEGER NOT NULL CHECK (count > 0),
+        PRIMARY KEY (document_id, term_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX counts_term ON counts(term_id);
+    CREATE TABLE tallied (
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        lexicon_id INTEGER NOT NULL REFERENCES lexicons(id) ON DELETE CASCADE,
+        fingerprint TEXT NOT NULL,
+        PRIMARY KEY (lexicon_id, document_id)
+    ) WITHOUT ROWID;
+    CREATE VIEW documents_view AS
+        SELECT d.id, s.name AS source, d.external_id, d.url, d.title, d.published,
+               d.precision, d.language, d.word_count, d.ingested_at
+        FROM documents d JOIN sources s ON s.id = d.source_id;
+    CREATE VIEW term_counts AS
+        SELECT c.document_id, d.published, d.precision, s.name AS source, d.title,
+               l.name AS lexicon, t.category, t.label AS term, c.count, d.word_count
+        FROM counts c
+        JOIN terms t ON t.id = c.term_id
+        JOIN lexicons l ON l.id = t.lexicon_id
+        JOIN documents d ON d.id = c.document_id
+        JOIN sources s ON s.id = d.source_id;
+    """,
+]
+
+SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,225 @@
+"""The SQLite store: one file, WAL mode, forward migrations, every write in a transaction.
+
+``Database`` is the entry point of the Python API; the CLI only calls its methods.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import sqlite_utils
+
+from .documents import PRECISIONS, Document
+from .schema import MIGRATIONS, SCHEMA_VERSION
+from .text import content_hash, count_words, normalise_text
+
+DEFAULT_DB = Path("db") / "monitor.db"
+
+
+def default_db_path() -> Path:
+    """``$MONITOR_DB`` if set, else ``db/monitor.db`` under the current folder."""
+    return Path(os.environ.get("MONITOR_DB") or DEFAULT_DB)
+
+
+def utcnow() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@dataclass
+class AddResult:
+    added: int = 0
+    skipped: int = 0
+
+    def __iadd__(self, other: AddResult) -> AddResult:
+        self.added += other.added
+        self.skipped += other.skipped
+        return self
+
+
+class SchemaError(RuntimeError):
+    """The database file is newer than this version of the tool, or not ours."""
+
+
+class Database:
+    """A rhetoric-monitor database file.
+
+    >>> db = Database("db/monitor.db")          # created and migrated if needed
+    >>> db.add_documents([Document(text="...", source="speeches")])
+    """
+
+    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+        self.path = Path(path) if path is not None else default_db_path()
+        if str(self.path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        conn.execute("PRAGMA foreign_keys = ON")
+        conn.execute("PRAGMA busy_timeout = 60000")
+        if str(self.path) != ":memory:":
+            conn.execute("PRAGMA journal_mode = WAL")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        self.conn = conn
+        self.db = sqlite_utils.Database(conn)
+        self._migrate()
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self) -> Database:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- schema -----------------------------------------------------------------
+    @property
+    def schema_version(self) -> int:
+        return self.conn.execute("PRAGMA user_version").fetchone()[0]
+
+    def _migrate(self) -> None:
+        version = self.schema_version
+        if version > SCHEMA_VERSION:
+            raise SchemaError(
+                f"{self.path}: schema version {version} is newer than this tool "
+                f"({SCHEMA_VERSION}); upgrade rhetoric-monitor"
+            )
+        for number in range(version, SCHEMA_VERSION):
+            with self.transaction():
+                for statement in _split_sql(MIGRATIONS[number]):
+                    self.conn.execute(statement)
+                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+        if self.conn.in_transaction:
+            yield self.conn
+            return
+        self.conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.conn
+        except BaseException:
+            self.conn.execute("ROLLBACK")
+            raise
+        self.conn.execute("COMMIT")
+
+    # -- sources and documents --------------------------------------------------
+    def source_id(self, name: str, kind: str = "files", location: str | None = None) -> int:
+        """The id of source ``name``, created on first use."""
+        row = self.conn.execute("SELECT id FROM sources WHERE name = ?", (name,)).fetchone()
+        if row:
+            return row[0]
+        with self.transaction():
+            cur = self.conn.execute(
+                "INSERT INTO sources (name, kind, location, added) VALUES (?, ?, ?, ?)",
+                (name, kind, location, utcnow()),
+            )
+            return cur.lastrowid
+
+    def add_documents(
+        self, documents: Iterable[Document], kind: str = "files", location: str | None = None
+    ) -> AddResult:
+        """Store documents in one transaction; duplicates are skipped, not errors.
+
+        A duplicate has the same source and ``external_id``, or the same content hash
+        as any stored document. Raises ``ValueError`` (and stores nothing) on a
+        document that breaks the record's rules, e.g. a bad date precision.
+        """
+        result = AddResult()
+        now = utcnow()
+        with self.transaction():
+            for doc in documents:
+                text = normalise_text(doc.text)
+                _validate(doc, text)
+                source_id = self.source_id(doc.source, kind, location)
+                digest = content_hash(text)
+                cur = self.conn.execute(
+                    "INSERT OR IGNORE INTO documents (source_id, external_id, url, title,"
+                    " published, precision, ingested_at, language, word_count,"
+                    " content_hash, text, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    (
+                        source_id, doc.external_id, doc.url, doc.title, doc.published,
+                        doc.precision, now, doc.language, count_words(text), digest, text,
+                        json.dumps(doc.meta, ensure_ascii=False) if doc.meta else None,
+                    ),
+                )
+                if cur.rowcount:
+                    result.added += 1
+                else:
+                    result.skipped += 1
+        return result
+
+    def document_count(self, source: str | None = None) -> int:
+        if source is None:
+            return self.conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+        return self.conn.execute(
+            "SELECT count(*) FROM documents d JOIN sources s ON s.id = d.source_id"
+            " WHERE s.name = ?",
+            (source,),
+        ).fetchone()[0]
+
+    def sources(self) -> list[dict]:
+        """Each source with its document count and date range."""
+        rows = self.conn.execute(
+            "SELECT s.name, s.kind, s.location, s.added, count(d.id), min(d.published),"
+            " max(d.published), sum(d.published IS NULL) FROM sources s"
+            " LEFT JOIN documents d ON d.source_id = s.id GROUP BY s.id ORDER BY s.name"
+        ).fetchall()
+        keys = ("name", "kind", "location", "added", "documents", "first", "last", "undated")
+        return [dict(zip(keys, row)) for row in rows]
+
+    # -- run log ----------------------------------------------------------------
+    def start_run(self, command: str) -> int:
+        with self.transaction():
+            return self.conn.execute(
+                "INSERT INTO runs (command, started) VALUES (?, ?)", (command, utcnow())
+            ).lastrowid
+
+    def finish_run(
+        self, run_id: int, *, added: int = 0, skipped: int = 0, failed: int = 0,
+        message: str | None = None,
+    ) -> None:
+        with self.transaction():
+            self.conn.execute(
+                "UPDATE runs SET finished = ?, status = ?, added = ?, skipped = ?,"
+                " failed = ?, message = ? WHERE id = ?",
+                (utcnow(), "failed" if failed else "ok", added, skipped, failed, message,
+                 run_id),
+            )
+
+
+def _validate(doc: Document, text: str) -> None:
+    where = doc.origin or doc.external_id or doc.title or "document"
+    if not text:
+        raise ValueError(f"{where}: empty text")
+    if not doc.source:
+        raise ValueError(f"{where}: no source name")
+    if (doc.published is None) != (doc.precision is None):
+        raise ValueError(f"{where}: published and precision must be set together")
+    if doc.precision is not None:
+        expected = {"year": 4, "month": 7, "day": 10}.get(doc.precision)
+        if doc.precision not in PRECISIONS or len(doc.published or "") != expected:
+            raise ValueError(
+                f"{where}: date {doc.published!r} does not match precision {doc.precision!r}"
+            )
+
+
+def _split_sql(script: str) -> list[str]:
+    """Split a migration into statements, keeping trigger bodies whole."""
+    statements, buffer = [], []
+    for line in script.splitlines():
+        buffer.append(line)
+        candidate = "\n".join(buffer).strip()
+        if candidate.endswith(";") and sqlite3.complete_statement(candidate):
+            statements.append(candidate)
+            buffer = []
+    rest = "\n".join(buffer).strip()
+    if rest:
+        statements.append(rest)
+    return statements

@@ -1,0 +1,36 @@
+"""Text rules shared by every stage: normalisation, word counting, content hashing.
+
+A *word* is a run of letters/digits (apostrophes and hyphens inside a word keep it
+whole), or a single Han ideograph or kana character: Chinese and Japanese have no
+spaces, so each character counts as one word, the usual convention for per-word rates.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
+WORD_RE = re.compile(
+    rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+(?:['\u2019\-](?:(?![{_CJK}])[^\W_])+)*"
+)
+_LINE_ENDINGS = re.compile(r"\r\n?|\u2028|\u2029")
+
+
+def normalise_text(text: str) -> str:
+    """Unicode NFC, \\n line endings, no NULs or BOM; meaning is never changed."""
+    text = text.replace("\ufeff", "").replace("\x00", "")
+    text = _LINE_ENDINGS.sub("\n", text)
+    return unicodedata.normalize("NFC", text).strip()
+
+
+def count_words(text: str) -> int:
+    """Number of words in ``text`` by the rule in this module's docstring."""
+    return sum(1 for _ in WORD_RE.finditer(text))
+
+
+def content_hash(text: str) -> str:
+    """SHA-256 of the text with whitespace runs folded, so re-wrapped copies dedupe."""
+    folded = " ".join(text.split())
+    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
