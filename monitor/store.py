@@ -13,8 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-
-import sqlite_utils
+from typing import Any
 
 from .documents import PRECISIONS, Document
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -65,8 +64,14 @@ class Database:
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
         self.conn = conn
-        self.db = sqlite_utils.Database(conn)
         self._migrate()
+
+    @property
+    def sqlite_utils(self) -> Any:
+        """The same connection as a ``sqlite_utils.Database``, for ad-hoc table work."""
+        import sqlite_utils
+
+        return sqlite_utils.Database(self.conn)
 
     def close(self) -> None:
         self.conn.close()
@@ -172,7 +177,7 @@ class Database:
             " LEFT JOIN documents d ON d.source_id = s.id GROUP BY s.id ORDER BY s.name"
         ).fetchall()
         keys = ("name", "kind", "location", "added", "documents", "first", "last", "undated")
-        return [dict(zip(keys, row)) for row in rows]
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     # -- run log ----------------------------------------------------------------
     def start_run(self, command: str) -> int:
