@@ -60,4 +60,4 @@ def run() -> None:
         sys.exit(130)
 
 
-from . import store_commands  # noqa: E402,F401  (registers commands on ``main``)
+from . import store_commands, tally  # noqa: E402,F401  (register commands on ``main``)

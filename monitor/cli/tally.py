@@ -1,0 +1,100 @@
+"""Commands of the tally stage: ``tally``, ``counts``, and the end-to-end ``demo``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from . import Context, fail, main, pass_context
+
+
+def load_lexicons(names: tuple[str, ...]) -> tuple[list, int]:
+    """The named lexicons (all in the lexicon folders when none named), and the error count.
+
+    A lexicon that cannot be loaded is reported in one line and left out.
+    """
+    from ..lexicon import LexiconError, find_lexicons, load_lexicon, resolve_lexicon
+
+    lexicons, failed = [], 0
+    targets = list(names) or [str(p) for p in find_lexicons()]
+    for target in targets:
+        try:
+            lexicons.append(resolve_lexicon(target) if names else load_lexicon(target))
+        except (LexiconError, OSError, ValueError) as exc:
+            for line in str(exc).splitlines() or [repr(exc)]:
+                fail(line if target in line else f"{target}: {line}")
+            failed += 1
+    return lexicons, failed
+
+
+def _progress_bar(total: int, label: str):
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="doc", desc=label, disable=not sys.stderr.isatty() or None)
+
+
+@main.command()
+@click.option("--lexicon", "-l", "names", multiple=True, metavar="NAME_OR_PATH",
+              help="Lexicon name or YAML file (repeatable). Default: every lexicon found.")
+@click.option("--workers", type=click.IntRange(1), default=None,
+              help="Processes to scan with [default: one per core].")
+@pass_context
+def tally(obj: Context, names: tuple[str, ...], workers: int | None) -> None:
+    """Count lexicon terms in every document not yet tallied with the current lexicons.
+
+    Example: monitor tally --lexicon power --lexicon lexicons/xi_thought.yaml
+    """
+    lexicons, failed = load_lexicons(names)
+    if lexicons:
+        _print_tally(_run_tally(obj, lexicons, workers))
+    if failed:
+        sys.exit(1)
+
+
+def _run_tally(obj: Context, lexicons: list, workers: int | None):
+    from ..tally import tally_documents
+
+    run_id = obj.db.start_run("tally " + " ".join(lex.name for lex in lexicons))
+    total = obj.db.document_count()
+    with _progress_bar(total, "tally") as bar:
+        try:
+            report = tally_documents(obj.db, lexicons, workers=workers, progress=bar.update)
+        except ValueError as exc:
+            obj.db.finish_run(run_id, failed=1, message=str(exc))
+            fail(str(exc))
+            sys.exit(1)
+    obj.db.finish_run(run_id, added=report.documents)
+    return report
+
+
+def _print_tally(report, prefix: str = "") -> None:
+    for name, scanned in report.scanned.items():
+        click.echo(f"{prefix}{name}: scanned {scanned} documents, "
+                   f"stored {report.counts[name]} counts")
+
+
+@main.command()
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
+              show_default=True, help="Folder for the demo report.")
+@click.option("--workers", type=click.IntRange(1), default=None)
+@pass_context
+def demo(obj: Context, out: Path, workers: int | None) -> None:
+    """Run the whole pipeline on the 249 State of the Union addresses (1790-2026).
+
+    Example: monitor demo --db db/demo.db --out reports/
+    """
+    from ..demo import DemoCorpusMissing, sotu_documents
+
+    try:
+        result = obj.db.add_documents(sotu_documents())
+    except DemoCorpusMissing as exc:
+        fail(str(exc))
+        sys.exit(1)
+    click.echo(f"ingested State of the Union addresses: added {result.added}, "
+               f"skipped duplicates {result.skipped}, failed 0")
+    lexicons, failed = load_lexicons(())
+    _print_tally(_run_tally(obj, lexicons, workers), prefix="tally ")
+    if failed:
+        sys.exit(1)

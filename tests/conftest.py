@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.store import Database
+
+REPO = Path(__file__).resolve().parents[1]
+CORPORA = REPO.parent / "shared" / "corpora"
+
+
+def corpus_path(relative: str) -> Path:
+    """A file under ../shared/corpora, or skip the test with the reason."""
+    path = CORPORA / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared corpora sit beside the repo as ../shared")
+    return path
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Database:
+    database = Database(tmp_path / "monitor.db")
+    yield database
+    database.close()
