@@ -98,3 +98,34 @@ def demo(obj: Context, out: Path, workers: int | None) -> None:
     _print_tally(_run_tally(obj, lexicons, workers), prefix="tally ")
     if failed:
         sys.exit(1)
+
+
+@main.command()
+@click.argument("names", nargs=-1, metavar="[TERM_OR_CATEGORY]...")
+@click.option("--lexicon", "-l", default=None, help="Only this lexicon.")
+@click.option("--source", "-s", "sources", multiple=True, help="Only this source (repeatable).")
+@click.option("--since", default=None, help="From this date: 2020, 2020-10 or 2020-10-16.")
+@click.option("--until", default=None, help="Up to and including this (partial) date.")
+@click.option("--by", type=click.Choice(["document", "day", "week", "month", "quarter", "year",
+                                         "total"]), default="total", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True)
+@pass_context
+def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
+           sources: tuple[str, ...], since: str | None, until: str | None, by: str,
+           fmt: str) -> None:
+    """Print stored counts of terms or categories, per document or per period.
+
+    Example: monitor counts security hard_power --by year --source sotu --format csv
+    """
+    from ..counts import CountQuery, read_counts
+    from .output import emit_rows
+
+    query = CountQuery(names, lexicon, sources, since, until, by)
+    try:
+        rows, notes = read_counts(obj.db, query)
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    emit_rows(rows, fmt)
+    for note in notes:
+        click.echo(f"note: {note}", err=True)
