@@ -61,3 +61,4 @@ def run() -> None:
 
 
 from . import store_commands, tally  # noqa: E402,F401  (register commands on ``main``)
+from .trends import trend_options  # noqa: E402,F401  (registers trend, chart, report)

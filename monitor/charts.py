@@ -1,0 +1,239 @@
+"""Briefing-quality charts of a :class:`~monitor.trends.Trend`: PNG or SVG, headless.
+
+Figures are built with ``matplotlib.figure.Figure`` and its Agg canvas, never pyplot, so
+no GUI backend or global state is touched (safe on servers, in threads and in notebooks).
+Every chart says what its y axis is a share *of*, shades the 90% interval of shares, and
+carries a caption with the sources, the date range and the number of documents.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from dataclasses import dataclass
+from datetime import date, timedelta
+from pathlib import Path
+
+import yaml
+from matplotlib import dates as mdates
+from matplotlib.figure import Figure
+
+from . import periods
+from .trends import Trend, smoothing_label
+
+MEASURE_LABELS = {
+    "count": ("Occurrences", "in all tallied documents per {bucket}"),
+    "docs": ("Documents mentioning", "number of tallied documents per {bucket}"),
+    "share": ("Share of documents mentioning (%)", "of all tallied documents per {bucket}"),
+    "per10k": ("Occurrences per 10,000 words", "of all tallied documents per {bucket}"),
+}
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#17becf", "#7f7f7f", "#bcbd22"]
+FORMATS = (".png", ".svg", ".pdf")
+
+
+@dataclass
+class Event:
+    """A dated event drawn as a labelled vertical line."""
+
+    date: date
+    label: str
+
+
+def load_events(path: str | Path) -> list[Event]:
+    """Read a YAML list of ``{date: 2022-10-16, label: ...}``; dates may be partial."""
+    path = Path(path)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    if not isinstance(data, list):
+        raise ValueError(f"{path}: expected a list of '- date: ... / label: ...' items")
+    events = []
+    for i, item in enumerate(data, 1):
+        if not isinstance(item, dict) or "date" not in item or "label" not in item:
+            raise ValueError(f"{path}: item {i}: needs 'date' and 'label' keys")
+        when = item["date"]
+        if not isinstance(when, date):
+            try:
+                when = periods.start(str(when))
+            except ValueError as exc:
+                raise ValueError(f"{path}: item {i}: date: {exc}") from None
+        events.append(Event(when, str(item["label"])))
+    return events
+
+
+def axis_label(trend: Trend) -> str:
+    """E.g. 'Share of documents mentioning (%) — of all tallied documents per year'."""
+    name, denominator = MEASURE_LABELS[trend.query.measure]
+    return f"{name} — {denominator.format(bucket=trend.query.bucket)}"
+
+
+def line_chart(trend: Trend, path: str | Path, *, title: str | None = None,
+               events: list[Event] | None = None) -> Path:
+    """One line per series (small multiples per source when grouped by source)."""
+    return _draw(trend, path, "line", title, events)
+
+
+def bar_chart(trend: Trend, path: str | Path, *, title: str | None = None,
+              events: list[Event] | None = None, stacked: bool = False) -> Path:
+    """Grouped bars per bucket, or stacked bars (totals of several categories)."""
+    return _draw(trend, path, "stacked" if stacked else "bars", title, events)
+
+
+def chart(trend: Trend, path: str | Path, *, kind: str = "line", title: str | None = None,
+          events: list[Event] | None = None) -> Path:
+    """Dispatch on ``kind``: 'line', 'bars' or 'stacked'."""
+    if kind not in ("line", "bars", "stacked"):
+        raise ValueError(f"chart kind {kind!r} is not one of line, bars, stacked")
+    return _draw(trend, path, kind, title, events)
+
+
+def default_title(trend: Trend) -> str:
+    return f"{' vs '.join(trend.series)}: {MEASURE_LABELS[trend.query.measure][0].lower()}"
+
+
+def _draw(trend: Trend, path: str | Path, kind: str, title: str | None,
+          events: list[Event] | None) -> Path:
+    path = Path(path)
+    if path.suffix.lower() not in FORMATS:
+        raise ValueError(f"{path}: chart files end in {', '.join(FORMATS)}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    groups = trend.groups
+    ncols = 1 if len(groups) == 1 else min(3, len(groups))
+    nrows = -(-len(groups) // ncols)
+    fig = Figure(figsize=(10 if ncols == 1 else 4.2 * ncols, 5.4 if nrows == 1 else
+                          1.2 + 3.2 * nrows), dpi=150, layout="constrained")
+    fig.suptitle(title or default_title(trend), fontsize=14, fontweight="bold")
+    caption = _caption(trend, kind)
+    height = fig.get_figheight() * 72
+    bottom = (11 * (caption.count("\n") + 1) + 10) / height
+    fig.get_layout_engine().set(rect=(0, bottom, 1, 1 - bottom))
+    fig.text(0.01, 0.01, caption, fontsize=7.5, color="#444", va="bottom", ha="left")
+    if trend.is_empty or not trend.periods:
+        _empty(fig, trend)
+    else:
+        axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
+        legend: dict[str, object] = {}
+        for ax, group in zip(axes, groups, strict=False):
+            legend.update(_plot_group(ax, trend, group, kind))
+            if len(groups) > 1:
+                ax.set_title(group, fontsize=10, fontweight="bold")
+            _draw_events(ax, trend, events or [])
+        for ax in axes[len(groups):]:
+            ax.set_visible(False)
+        if len(groups) == 1:
+            twin = trend.query.ratio_label and len(trend.series) > 1
+            axes[0].legend(legend.values(), legend.keys(), loc="upper left", fontsize=9,
+                           bbox_to_anchor=(1.09 if twin else 1.01, 1), frameon=False)
+        else:
+            fig.legend(legend.values(), legend.keys(), loc="outside right center", fontsize=9,
+                       frameon=False)
+        fig.supylabel("\n".join(textwrap.wrap(axis_label(trend), 60)), fontsize=10)
+    fig.savefig(path, dpi=150, facecolor="white")
+    return path
+
+
+def _x(trend: Trend) -> list[date]:
+    return [periods.midpoint(p, trend.query.bucket) for p in trend.periods]
+
+
+def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
+    """Draw one group's series on ``ax``; return legend handles by label."""
+    measure, xs = trend.query.measure, _x(trend)
+    handles: dict[str, object] = {}
+    _shade_empty(ax, trend, group)
+    scale = 100.0 if measure == "share" else 1.0
+    ratio = trend.query.ratio_label
+    twin = ax.twinx() if ratio and len(trend.series) > 1 else None
+    width = (periods.end(trend.periods[0]) - periods.start(trend.periods[0])).days + 1
+    bottoms = [0.0] * len(xs)
+    plain = [s for s in trend.series if s != ratio or twin is None]
+    for i, name in enumerate(trend.series):
+        rows = trend.select(name, group)
+        target = twin if (twin is not None and name == ratio) else ax
+        factor = 1.0 if name == ratio else scale
+        ys = [None if r.value(measure) is None else r.value(measure) * factor for r in rows]
+        colour = COLOURS[i % len(COLOURS)]
+        if kind == "line" or target is twin:
+            label = f"{name} (right axis)" if target is twin else name
+            (handles[label],) = target.plot(
+                xs, [float("nan") if y is None else y for y in ys], color=colour, lw=2,
+                marker="o" if len(xs) <= 40 else None, ms=3.5, label=label)
+            if measure == "share" and name != ratio:
+                lows = [r.share_low for r in rows]
+                highs = [r.share_high for r in rows]
+                ok = [lo is not None for lo in lows]
+                ax.fill_between(xs, [100 * (lo or 0) for lo in lows],
+                                [100 * (hi or 0) for hi in highs], where=ok, color=colour,
+                                alpha=0.15, lw=0)
+        else:
+            values = [y or 0.0 for y in ys]
+            if kind == "stacked":
+                handles[name] = ax.bar(xs, values, width=width * 0.8, bottom=bottoms,
+                                       color=colour, label=name)
+                bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
+            else:
+                step = width * 0.8 / len(plain)
+                offset = (plain.index(name) - (len(plain) - 1) / 2) * step
+                handles[name] = ax.bar(mdates.date2num(xs) + offset, values, width=step,
+                                       color=colour, label=name)
+    if twin is not None:
+        twin.set_ylabel(f"ratio {ratio}", fontsize=9)
+        twin.set_ylim(bottom=0)
+    ax.set_ylim(bottom=0)
+    ax.grid(axis="y", color="#ddd", lw=0.6)
+    ax.set_axisbelow(True)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    locator = mdates.AutoDateLocator(minticks=3, maxticks=10 if len(trend.groups) == 1 else 5)
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    return handles
+
+
+def _shade_empty(ax, trend: Trend, group: str) -> None:
+    """Grey out buckets with no tallied documents: their zeros mean "no data"."""
+    rows = trend.select(trend.series[0], group)
+    empty = [r.period for r in rows if r.total_docs == 0]
+    if trend.query.measure in ("share", "per10k") and len(empty) < len(rows):
+        for key in empty:
+            first, last = periods.start(key), periods.end(key)
+            ax.axvspan(first, last + timedelta(days=1), color="#eeeeee", lw=0, zorder=0)
+
+
+def _draw_events(ax, trend: Trend, events: list[Event]) -> None:
+    first, last = periods.start(trend.periods[0]), periods.end(trend.periods[-1])
+    for event in events:
+        if first <= event.date <= last:
+            ax.axvline(event.date, color="#555", ls="--", lw=0.9, zorder=1)
+            ax.text(event.date, 0.98, f" {event.label}", transform=ax.get_xaxis_transform(),
+                    rotation=90, va="top", ha="right", fontsize=7.5, color="#333")
+
+
+def _caption(trend: Trend, kind: str) -> str:
+    q = trend.query
+    sources = ", ".join(trend.sources) or "none"
+    span = f"{trend.periods[0]} to {trend.periods[-1]}" if trend.periods else "no dates"
+    parts = [f"Sources: {sources}", span, f"{trend.documents:,} tallied documents",
+             f"{q.bucket} buckets"]
+    if q.smooth > 1:
+        parts.append(f"smoothed: {smoothing_label(q)}")
+    if q.measure == "share" and kind == "line":
+        parts.append("shaded: 90% Wilson interval")
+    if q.measure in ("share", "per10k") and any(r.total_docs == 0 for r in trend.rows):
+        parts.append("grey: no tallied documents in the bucket (plotted as 0)")
+    if kind == "stacked" and q.measure in ("share", "docs"):
+        parts.append("stacks can double-count documents that mention several series")
+    parts += trend.notes
+    return "\n".join(textwrap.wrap(" · ".join(parts), 150))
+
+
+def _empty(fig: Figure, trend: Trend) -> None:
+    q = trend.query
+    what = ", ".join(trend.series)
+    filters = [f"sources {', '.join(q.sources)}" if q.sources else "",
+               f"since {q.since}" if q.since else "", f"until {q.until}" if q.until else ""]
+    message = f"No documents match {what}"
+    if any(filters):
+        message += " (" + "; ".join(f for f in filters if f) + ")"
+    ax = fig.add_subplot()
+    ax.set_axis_off()
+    ax.text(0.5, 0.5, "\n".join(textwrap.wrap(message, 70)), ha="center", va="center",
+            fontsize=13, color="#555", transform=ax.transAxes)

@@ -1,0 +1,306 @@
+"""The periodic report: ``reports/<period-id>/`` with charts, CSVs, ``summary.md``, ``index.html``.
+
+The period's terms are compared with a trailing baseline: a term's measure (per 10,000
+words, or share of documents; ``compare`` in the config) in the period against its mean
+over the ``baseline`` previous periods that have tallied documents. Risers and fallers are
+ranked by the difference. A re-run builds the bundle in a hidden folder beside the old one
+and swaps it in with renames, so a crash never leaves a half-written report.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+
+from . import periods
+from .config import ChartSpec, Config, ConfigError, load_config
+from .report_render import Section, render_html, render_markdown, write_csv
+from .store import Database
+from .trend_data import (
+    frame_documents,
+    lexicon_ids,
+    resolve_series,
+    temp_documents,
+    term_counts,
+    top_categories,
+)
+from .trends import TrendQuery, trend
+
+SPAN = {"day": 60, "week": 26, "month": 24, "quarter": 12, "year": 20}
+"""How many buckets back a chart shows by default."""
+
+
+@dataclass
+class TermRow:
+    """One term in the report period, against its baseline (None: no baseline documents)."""
+
+    lexicon: str
+    category: str
+    term: str
+    count: int
+    docs: int
+    total_docs: int
+    words: int
+    share: float
+    per10k: float
+    baseline_count: int
+    baseline_mean: float | None
+    change: float | None
+
+
+def resolve_period(db: Database, kind: str, for_: str | None = None,
+                   today: date | None = None) -> str:
+    """The period id to report: ``for_``, 'latest' (with documents) or the last complete."""
+    periods.check_bucket(kind)
+    if for_ is None:
+        return periods.last_complete(kind, today)
+    if for_ == "latest":
+        keys = {periods.bucket_key(p, q, kind) for p, q in db.conn.execute(
+            "SELECT DISTINCT published, precision FROM documents d WHERE published IS NOT NULL"
+            " AND EXISTS (SELECT 1 FROM tallied t WHERE t.document_id = d.id)")}
+        keys.discard(None)
+        if not keys:
+            raise ValueError(f"no tallied documents dated to the {periods.NEEDS[kind]}:"
+                             f" nothing to report by {kind}")
+        return max(keys, key=periods.start)
+    found = periods.kind(for_)
+    if found != kind:
+        raise ValueError(f"--for {for_} is a {found}, not a {kind}: pass --period {found}")
+    return for_
+
+
+def chart_query(spec: ChartSpec, key: str, sources: list[str] | None = None) -> TrendQuery:
+    """The trend behind a configured chart: ``span`` buckets up to the end of period ``key``."""
+    bucket = spec.bucket or periods.kind(key)
+    last = periods.key_of(periods.end(key), bucket)
+    first = periods.shift(last, -((spec.span or SPAN[bucket]) - 1), bucket)
+    return TrendQuery(
+        series=spec.series, bucket=bucket, measure=spec.measure,
+        sources=spec.sources or sources or (), lexicon=spec.lexicon,
+        since=periods.start(first, bucket).isoformat(), until=periods.end(key).isoformat(),
+        by_source=spec.by_source, smooth=spec.smooth, center=spec.center,
+        ratio=tuple(spec.ratio) if spec.ratio else None,
+    )
+
+
+def default_charts(db: Database) -> list[ChartSpec]:
+    """Per lexicon: its top-level categories' share, and their rate per 10,000 words."""
+    specs = []
+    for name, lexicon_id in lexicon_ids(db.conn).items():
+        top = top_categories(db.conn, lexicon_id)
+        if top:
+            series = [f"{name}:{category}" for category in top]
+            specs += [ChartSpec(series=series, measure=m, title=f"{name}: {label}")
+                      for m, label in (("share", "share of documents mentioning each category"),
+                                       ("per10k", "mentions per 10,000 words"))]
+    return specs
+
+
+def build_report(db: Database, period: str | None = None, for_: str | None = None,
+                 out: str | os.PathLike[str] = "reports",
+                 config: Config | str | os.PathLike[str] | None = None,
+                 today: date | None = None) -> Path:
+    """Write (or rewrite) the bundle for one period; return its folder.
+
+    ``period`` defaults to the config's; ``for_`` is a period id, 'latest' or None (the
+    last complete period before ``today``). Raises ConfigError for a bad config or a
+    chart series the database does not know, ValueError for a bad period.
+    """
+    cfg = config if isinstance(config, Config) else load_config(config)
+    kind = period or cfg.period
+    key = resolve_period(db, kind, for_, today)
+    specs = cfg.charts or default_charts(db)
+    for i, spec in enumerate(specs, 1):
+        for name in [*spec.series, *(spec.ratio or [])]:
+            try:
+                resolve_series(db.conn, name, spec.lexicon)
+            except ValueError as exc:
+                where = cfg.path or "monitor.toml"
+                raise ConfigError(f"{where}: report.charts[{i}].series: {exc}") from None
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    final = out / key
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-", dir=out))
+    try:
+        _write_bundle(db, cfg, kind, key, specs, tmp)
+        os.chmod(tmp, 0o755)
+        _swap(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return final
+
+
+def _swap(tmp: Path, final: Path) -> None:
+    """Put ``tmp`` at ``final``. A directory cannot be os.replace'd over a non-empty one,
+    so the old bundle is first renamed aside; until the second rename it is complete."""
+    old = None
+    if final.exists():
+        old = final.with_name(f".{final.name}.old-{os.getpid()}-{id(tmp)}")
+        os.replace(final, old)
+    os.replace(tmp, final)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def term_rows(db: Database, key: str, baseline: int, sources: list[str],
+              compare: str) -> tuple[list[TermRow], list[str], list[str]]:
+    """Every term counted in the period or its baseline; also the baseline ids and notes."""
+    kind = periods.kind(key)
+    base = periods.previous(key, baseline)
+    lex = lexicon_ids(db.conn)
+    frame = frame_documents(db.conn, list(lex.values()), kind, sources,
+                            since=base[0] if base else key, until=key)
+    with temp_documents(db.conn, frame) as table:
+        counts = term_counts(db.conn, table)
+    totals: dict[tuple[int, str], list[int]] = {}
+    for (lexicon_id, bucket, _source), (n, words) in frame.totals.items():
+        cell = totals.setdefault((lexicon_id, bucket), [0, 0])
+        cell[0] += n
+        cell[1] += words
+    by_term: dict[tuple, dict[str, tuple[int, int]]] = {}
+    for c in counts:
+        by_term.setdefault((c.lexicon, c.lexicon_id, c.category, c.term), {})[c.period] = (
+            c.count, c.docs)
+
+    def measure(count: int, docs: int, n: int, words: int) -> float:
+        if compare == "share":
+            return docs / n if n else 0.0
+        return count * 10_000 / words if words else 0.0
+
+    rows = []
+    for (lexicon, lexicon_id, category, term), cells in by_term.items():
+        n, words = totals.get((lexicon_id, key), (0, 0))
+        count, docs = cells.get(key, (0, 0))
+        values = [measure(*cells.get(b, (0, 0)), *totals[lexicon_id, b])
+                  for b in base if totals.get((lexicon_id, b), (0, 0))[0]]
+        mean = sum(values) / len(values) if values else None
+        now = measure(count, docs, n, words)
+        rows.append(TermRow(
+            lexicon, category, term, count, docs, n, words, docs / n if n else 0.0,
+            count * 10_000 / words if words else 0.0,
+            sum(cells.get(b, (0, 0))[0] for b in base), mean,
+            None if mean is None or not n else now - mean,
+        ))
+    rows.sort(key=lambda r: (-r.count, r.lexicon, r.term))
+    return rows, base, frame.notes(kind)
+
+
+def source_counts(db: Database, key: str, sources: list[str]) -> list[tuple[str, int, int]]:
+    """(source, documents dated in the period, of which tallied for any lexicon)."""
+    kind = periods.kind(key)
+    first, last = periods.date_bounds(key)
+    result: dict[str, list[int]] = {}
+    for name, published, precision, tallied in db.conn.execute(
+        "SELECT s.name, d.published, d.precision, EXISTS (SELECT 1 FROM tallied t"
+        " WHERE t.document_id = d.id) FROM documents d JOIN sources s ON s.id = d.source_id"
+        " WHERE d.published >= ? AND d.published <= ?",
+        (first.isoformat()[:4], last.isoformat()),
+    ):
+        if (not sources or name in sources) and periods.bucket_key(
+                published, precision, kind) == key:
+            cell = result.setdefault(name, [0, 0])
+            cell[0] += 1
+            cell[1] += tallied
+    return [(name, n, t) for name, (n, t) in sorted(result.items())]
+
+
+def _plural(n: int, word: str) -> str:
+    return word if n == 1 else word + "s"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower())[:40].strip("-") or "chart"
+
+
+def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[ChartSpec],
+                  folder: Path) -> None:
+    from .charts import chart, default_title, load_events
+
+    first, last = periods.date_bounds(key)
+    rows, base, notes = term_rows(db, key, cfg.baseline, cfg.sources, cfg.compare)
+    by_source = source_counts(db, key, cfg.sources)
+    charts = []
+    for i, spec in enumerate(specs, 1):
+        result = trend(db, chart_query(spec, key, cfg.sources))
+        title = spec.title or default_title(result)
+        stem = f"chart-{i:02d}-{_slug(title)}"
+        events = spec.events or cfg.events
+        chart(result, folder / f"{stem}.png", kind=spec.kind, title=title,
+              events=load_events(events) if events else None)
+        result.to_csv(folder / f"{stem}.csv")
+        charts.append((title, f"{stem}.png", f"{stem}.csv", result))
+    write_csv(folder / "terms.csv", _TERM_COLUMNS(cfg.compare),
+              [[r.lexicon, r.category, r.term, r.count, r.docs, r.total_docs, r.words, r.share,
+                r.per10k, r.baseline_count, r.baseline_mean, r.change] for r in rows])
+    write_csv(folder / "sources.csv", ["source", "documents", "tallied"], by_source)
+    total = sum(n for _, n, _ in by_source)
+    title = f"Rhetoric monitor: {periods.label(key)}"
+    intro = [
+        f"Period {key} ({first} to {last}): {total:,} {_plural(total, 'document')} from"
+        f" {len(by_source)} {_plural(len(by_source), 'source')}.",
+        f"Baseline: the {len(base)} {kind}s {base[0]} to {base[-1]}." if base else "",
+        f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
+    ]
+    if not total:
+        notes.insert(0, f"No documents are dated in {key}. For a historical corpus pass"
+                        f" --for latest (the latest {kind} with documents) or --for <{kind} id>.")
+    sections = _sections(cfg, kind, rows, by_source, charts, folder)
+    (folder / "summary.md").write_text(render_markdown(title, intro, sections, notes),
+                                       encoding="utf-8")
+    (folder / "index.html").write_text(render_html(title, intro, sections, notes),
+                                       encoding="utf-8")
+
+
+def _TERM_COLUMNS(compare: str) -> list[str]:
+    return ["lexicon", "category", "term", "count", "docs", "total_docs", "words", "share",
+            "per10k", "baseline_count", f"baseline_mean_{compare}", f"change_{compare}"]
+
+
+def _sections(cfg: Config, kind: str, rows: list[TermRow], by_source: list, charts: list,
+              folder: Path) -> list[Section]:
+    unit = "per 10k words" if cfg.compare == "per10k" else "share of documents"
+    fmt = (lambda v: "-" if v is None else f"{v:.2f}") if cfg.compare == "per10k" else (
+        lambda v: "-" if v is None else f"{100 * v:.1f}%")
+    cols = ["term", "lexicon", "category"]
+
+    def line(r: TermRow) -> list[str]:
+        return [r.term, r.lexicon, r.category]
+
+    risers = sorted((r for r in rows if r.change is not None and r.change > 0
+                     and r.count >= cfg.min_count), key=lambda r: -r.change)[: cfg.top]
+    fallers = sorted((r for r in rows if r.change is not None and r.change < 0
+                      and r.baseline_count >= cfg.min_count), key=lambda r: r.change)[: cfg.top]
+    new = [r for r in rows if r.count and r.baseline_mean is not None and not r.baseline_count]
+    compared = [*cols, f"{unit} now", "baseline mean", "change"]
+    rule = (f"Rule: a term's {unit} this {kind} minus its mean over the {cfg.baseline}"
+            f" previous {kind}s that have tallied documents (the others are skipped);"
+            f" ranked by that difference. Risers need at least {cfg.min_count} occurrences"
+            f" this {kind}, fallers at least {cfg.min_count} in the baseline in all.")
+    return [
+        Section("Documents by source", "Documents dated in the period; tallied = counted"
+                " for at least one lexicon.", ["source", "documents", "tallied"],
+                [[s, str(n), str(t)] for s, n, t in by_source]),
+        Section(f"Top {cfg.top} terms", f"By occurrences this {kind}.",
+                [*cols, "occurrences", "documents", "per 10k words", "share of documents"],
+                [[*line(r), str(r.count), str(r.docs), f"{r.per10k:.2f}",
+                  f"{100 * r.share:.1f}%"] for r in rows if r.count][: cfg.top]),
+        Section("Biggest risers", rule, compared,
+                [[*line(r), fmt(r.baseline_mean + r.change), fmt(r.baseline_mean),
+                  "+" + fmt(r.change)] for r in risers]),
+        Section("Biggest fallers", "Same rule, most negative difference first.", compared,
+                [[*line(r), fmt(r.baseline_mean + r.change), fmt(r.baseline_mean),
+                  fmt(r.change)] for r in fallers]),
+        Section("New terms", f"Counted this {kind}, never in the baseline (listed only"
+                " when the baseline has tallied documents).", [*cols, "occurrences"],
+                [[*line(r), str(r.count)] for r in new][: cfg.top]),
+        Section("Charts", "", [], [], images=[(t, png, data) for t, png, data, _ in charts]),
+        Section("Files", "Everything in this folder.", ["file"],
+                [[(name, name)] for name in sorted(
+                    [p.name for p in folder.iterdir()] + ["summary.md", "index.html"])]),
+    ]

@@ -1,0 +1,252 @@
+"""The SQL side of trends and reports: naming series, bucketing documents, counting terms.
+
+A query's documents are the ones *tallied* for the lexicons involved. Each is put in its
+time bucket once, in Python (ISO weeks and partial dates are easier and surer there), and
+the result goes to a temporary table that the counting queries join and ``GROUP BY``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import uuid
+from collections import Counter, defaultdict
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import date
+
+from . import periods
+
+
+@dataclass
+class Series:
+    """A named set of terms of one lexicon: a term label or a category and its subtree."""
+
+    name: str
+    lexicon: str
+    lexicon_id: int
+    term_ids: list[int]
+    kind: str  # 'term' or 'category'
+
+
+def lexicon_ids(conn: sqlite3.Connection) -> dict[str, int]:
+    return dict(conn.execute("SELECT name, id FROM lexicons ORDER BY name"))
+
+
+def resolve_series(
+    conn: sqlite3.Connection, name: str, lexicon: str | None = None,
+    notes: list[str] | None = None,
+) -> Series:
+    """Find the terms a series name stands for; ValueError says how to fix a bad name.
+
+    ``name`` is a category path (its terms and its sub-categories'), a term label, or
+    either prefixed ``lexicon:``. A category wins over a term of the same name.
+    """
+    known = lexicon_ids(conn)
+    head, sep, rest = name.partition(":")
+    item, target = name, lexicon
+    if sep and head in known:
+        if lexicon and lexicon != head:
+            raise ValueError(f"series {name!r} names lexicon {head!r} but --lexicon is {lexicon!r}")
+        item, target = rest, head
+    if target is not None and target not in known:
+        raise ValueError(
+            f"unknown lexicon {target!r}; known: {', '.join(known) or 'none (tally first)'}"
+        )
+    where, args = "", []
+    if target is not None:
+        where, args = " AND t.lexicon_id = ?", [known[target]]
+    escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    found: dict[str, list[tuple[int, int]]] = {}
+    for kind, condition, values in (
+        ("category", "(t.category = ? OR t.category LIKE ? ESCAPE '\\')", [item, escaped + "/%"]),
+        ("term", "t.label = ?", [item]),
+        ("term", "t.label = ? COLLATE NOCASE", [item]),
+    ):
+        rows = conn.execute(
+            f"SELECT t.lexicon_id, t.id FROM terms t WHERE {condition}{where} ORDER BY t.id",
+            [*values, *args],
+        ).fetchall()
+        if rows and kind not in found:
+            found[kind] = rows
+    if not found:
+        raise ValueError(
+            f"unknown series {name!r}: no term or category of that name"
+            + (f" in lexicon {target!r}" if target else "")
+            + "; `monitor terms` lists them"
+        )
+    kind = "category" if "category" in found else "term"
+    rows = found[kind]
+    names = {v: k for k, v in known.items()}
+    lexicons = sorted({names[lex] for lex, _ in rows})
+    if len(lexicons) > 1:
+        raise ValueError(
+            f"series {name!r} is ambiguous: it is in lexicons {', '.join(lexicons)}; "
+            f"write {lexicons[0]}:{item} or pass --lexicon"
+        )
+    if len(found) > 1 and notes is not None:
+        notes.append(f"{name!r} is both a category and a term; the category was used")
+    return Series(name, lexicons[0], rows[0][0], [term for _, term in rows], kind)
+
+
+@dataclass
+class DocumentFrame:
+    """The query's documents by bucket, and the denominators per lexicon, bucket, source."""
+
+    bucket: str
+    docs: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (bucket, source)
+    totals: dict[tuple[int, str, str], list[int]] = field(
+        default_factory=lambda: defaultdict(lambda: [0, 0])
+    )  # (lexicon_id, bucket, source) -> [documents, words]
+    undated: set[int] = field(default_factory=set)
+    coarse: dict[int, str] = field(default_factory=dict)  # id -> precision
+    out_of_range: set[int] = field(default_factory=set)
+
+    def excluded_counts(self) -> dict[str, int]:
+        return {"undated": len(self.undated), "coarse": len(self.coarse),
+                "range": len(self.out_of_range)}
+
+    def notes(self, bucket: str) -> list[str]:
+        notes = []
+        if self.coarse:
+            by = Counter(self.coarse.values())
+            parts = [f"{n} dated only to the {p}" for p, n in sorted(by.items())]
+            notes.append(
+                f"{len(self.coarse)} {_docs(len(self.coarse))} left out ({', '.join(parts)}):"
+                f" a {bucket} bucket needs dates to the {periods.NEEDS[bucket]};"
+                f" a coarser --bucket counts them"
+            )
+        if self.undated:
+            notes.append(f"{len(self.undated)} undated {_docs(len(self.undated))} left out")
+        if self.out_of_range:
+            notes.append(
+                f"{len(self.out_of_range)} {_docs(len(self.out_of_range))} left out: dated"
+                " too coarsely to tell whether they fall within --since/--until"
+            )
+        return notes
+
+
+def _docs(n: int) -> str:
+    return "document" if n == 1 else "documents"
+
+
+def frame_documents(
+    conn: sqlite3.Connection, lexicon_ids_: Sequence[int], bucket: str,
+    sources: Sequence[str] = (), since: str | None = None, until: str | None = None,
+) -> DocumentFrame:
+    """Bucket every document tallied for any of ``lexicon_ids_`` (filtered) once.
+
+    ``since``/``until`` keep documents whose whole date span lies inside the range; a
+    document dated '2021' is out of ``--since 2021-06`` (noted), not guessed to be in.
+    """
+    frame = DocumentFrame(bucket)
+    if sources:
+        known = {row[0] for row in conn.execute("SELECT name FROM sources")}
+        unknown = [s for s in sources if s not in known]
+        if unknown:
+            raise ValueError(
+                f"unknown source {unknown[0]!r}; known: {', '.join(sorted(known)) or 'none'}"
+            )
+    low = periods.date_bounds(since)[0] if since else date.min
+    high = periods.date_bounds(until)[1] if until else date.max
+    sql = (
+        "SELECT t.lexicon_id, d.id, s.name, d.published, d.precision, d.word_count"
+        " FROM tallied t JOIN documents d ON d.id = t.document_id"
+        " JOIN sources s ON s.id = d.source_id"
+        f" WHERE t.lexicon_id IN ({','.join('?' * len(lexicon_ids_))})"
+    )
+    args: list = list(lexicon_ids_)
+    if sources:
+        sql += f" AND s.name IN ({','.join('?' * len(sources))})"
+        args += list(sources)
+    bounds: dict[str, tuple[date, date]] = {}
+    keys: dict[tuple[str, str], str | None] = {}
+    for lexicon_id, doc_id, source, published, precision, words in conn.execute(sql, args):
+        if published is None:
+            frame.undated.add(doc_id)
+            continue
+        partly = False
+        if since or until:
+            if published not in bounds:
+                bounds[published] = periods.date_bounds(published)
+            first, last = bounds[published]
+            if last < low or first > high:
+                continue
+            partly = first < low or last > high
+        if (published, precision) not in keys:
+            keys[published, precision] = periods.bucket_key(published, precision, bucket)
+        key = keys[published, precision]
+        if key is None:
+            frame.coarse[doc_id] = precision
+            continue
+        if partly:
+            frame.out_of_range.add(doc_id)
+            continue
+        frame.docs[doc_id] = (key, source)
+        cell = frame.totals[lexicon_id, key, source]
+        cell[0] += 1
+        cell[1] += words
+    return frame
+
+
+@contextmanager
+def temp_documents(conn: sqlite3.Connection, frame: DocumentFrame) -> Iterator[str]:
+    """A temporary table ``(document_id, bucket, source)`` of the frame; dropped after."""
+    name = f"trend_docs_{uuid.uuid4().hex[:12]}"
+    conn.execute(
+        f"CREATE TEMP TABLE {name} (document_id INTEGER PRIMARY KEY, bucket TEXT NOT NULL,"
+        " source TEXT NOT NULL)"
+    )
+    try:
+        own = not conn.in_transaction
+        if own:
+            conn.execute("BEGIN")
+        conn.executemany(
+            f"INSERT INTO temp.{name} VALUES (?, ?, ?)",
+            ((doc_id, key, source) for doc_id, (key, source) in frame.docs.items()),
+        )
+        if own:
+            conn.execute("COMMIT")
+        yield name
+    finally:
+        conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+
+
+@dataclass
+class TermCount:
+    """Occurrences of one term in one bucket, and how many documents mention it."""
+
+    lexicon: str
+    lexicon_id: int
+    category: str
+    term: str
+    period: str
+    count: int
+    docs: int
+
+
+def term_counts(conn: sqlite3.Connection, table: str) -> list[TermCount]:
+    """Every term's count per bucket over the documents in temporary table ``table``."""
+    rows = conn.execute(
+        "SELECT l.name, l.id, t.category, t.label, td.bucket, sum(c.count), count(*)"
+        f" FROM temp.{table} td JOIN counts c ON c.document_id = td.document_id"
+        " JOIN terms t ON t.id = c.term_id JOIN lexicons l ON l.id = t.lexicon_id"
+        " JOIN tallied tl ON tl.lexicon_id = t.lexicon_id AND tl.document_id = td.document_id"
+        " GROUP BY t.id, td.bucket"
+    )
+    return [TermCount(*row) for row in rows]
+
+
+def top_categories(conn: sqlite3.Connection, lexicon_id: int, limit: int = 8) -> list[str]:
+    """A lexicon's top-level categories, most counted first (for default report charts)."""
+    rows = conn.execute(
+        "SELECT CASE WHEN instr(t.category, '/') THEN substr(t.category, 1,"
+        " instr(t.category, '/') - 1) ELSE t.category END AS top,"
+        " (SELECT coalesce(sum(c.count), 0) FROM counts c WHERE c.term_id = t.id) AS n"
+        " FROM terms t WHERE t.lexicon_id = ?",
+        (lexicon_id,),
+    ).fetchall()
+    totals: Counter[str] = Counter()
+    for top, n in rows:
+        totals[top] += n
+    return [name for name, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))][:limit]

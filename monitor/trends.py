@@ -1,0 +1,327 @@
+"""Trends: how much a term or category is used per time bucket, always with its denominator.
+
+>>> t = trend(db, TrendQuery(["hard_power", "soft_power"], bucket="year", measure="share"))
+>>> t.to_csv("trend.csv")
+
+Every row carries the four measures and the denominators they were computed from:
+
+* ``count``  occurrences of the series' terms;
+* ``docs``   documents mentioning any of them (the China Media Project's measure);
+* ``share``  ``docs / total_docs`` (Media Cloud's "attention"), with a 90% Wilson interval;
+* ``per10k`` ``count * 10,000 / words``.
+
+``total_docs`` and ``words`` count the documents *tallied for the series' lexicon* in the
+bucket (and source), so documents that were never tallied do not dilute the shares.
+Documents whose date is coarser than the bucket, or undated, are left out with a note.
+The work is one ``GROUP BY bucket, source`` query per series over a temporary table of the
+query's documents, each put in its bucket once by :mod:`monitor.periods`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import math
+from collections import defaultdict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import IO
+
+from . import periods
+from .store import Database
+from .trend_data import Series, frame_documents, resolve_series, temp_documents
+
+MEASURES = ("count", "docs", "share", "per10k")
+Z90 = 1.6448536269514722  # two-sided 90%: the 95th percentile of the standard normal
+CSV_COLUMNS = (
+    "period", "series", "source", "count", "docs", "total_docs", "words",
+    "share", "share_low", "share_high", "per10k",
+)
+
+
+@dataclass
+class TrendQuery:
+    """What to chart. ``series`` items are term labels, category paths or ``lexicon:name``.
+
+    ``smooth`` is the window of a rolling mean in buckets, trailing (the bucket and the
+    ``smooth - 1`` before it) unless ``center``; ``ratio`` adds the series ``a/b``.
+    ``since``/``until`` take partial dates or period ids ('2021', '2021-06', '2021-W05').
+    """
+
+    series: list[str] = field(default_factory=list)
+    bucket: str = "year"
+    measure: str = "share"
+    sources: tuple[str, ...] | list[str] = ()
+    lexicon: str | None = None
+    since: str | None = None
+    until: str | None = None
+    by_source: bool = False
+    smooth: int = 1
+    center: bool = False
+    ratio: tuple[str, str] | list[str] | None = None
+
+    def __post_init__(self) -> None:
+        periods.check_bucket(self.bucket)
+        if self.measure not in MEASURES:
+            raise ValueError(f"measure {self.measure!r} is not one of {', '.join(MEASURES)}")
+        if not isinstance(self.smooth, int) or self.smooth < 1:
+            raise ValueError(f"smooth must be a whole number of buckets >= 1, not {self.smooth!r}")
+        for name in ("since", "until"):
+            value = getattr(self, name)
+            if value is not None:
+                periods.kind(str(value))
+                setattr(self, name, str(value))
+        if self.ratio is not None:
+            if len(self.ratio) != 2:
+                raise ValueError("ratio takes two series: numerator and denominator")
+            self.ratio = (self.ratio[0], self.ratio[1])
+        self.series, self.sources = list(self.series), tuple(self.sources)
+        if not self.series and not self.ratio:
+            raise ValueError("name at least one series (a term, a category or lexicon:name)")
+
+    @property
+    def ratio_label(self) -> str | None:
+        return f"{self.ratio[0]}/{self.ratio[1]}" if self.ratio else None
+
+
+@dataclass
+class TrendRow:
+    """One bucket of one series (for one source, or ``all``)."""
+
+    period: str
+    series: str
+    source: str
+    count: float
+    docs: float
+    total_docs: int
+    words: int
+    share: float | None
+    share_low: float | None
+    share_high: float | None
+    per10k: float | None
+
+    def value(self, measure: str) -> float | None:
+        return getattr(self, measure)
+
+
+@dataclass
+class Trend:
+    """The answer to a :class:`TrendQuery`: tidy rows plus what was left out and why."""
+
+    query: TrendQuery
+    rows: list[TrendRow]
+    periods: list[str]
+    series: list[str]
+    groups: list[str]
+    sources: list[str]
+    documents: int
+    notes: list[str] = field(default_factory=list)
+    excluded: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def is_empty(self) -> bool:
+        return self.documents == 0
+
+    def select(self, series: str, source: str = "all") -> list[TrendRow]:
+        return [r for r in self.rows if r.series == series and r.source == source]
+
+    def values(self, series: str, source: str = "all", measure: str | None = None) -> list:
+        measure = measure or self.query.measure
+        return [r.value(measure) for r in self.select(series, source)]
+
+    def to_csv(self, file: str | Path | IO[str] | None = None) -> str:
+        """Write the tidy long CSV (``CSV_COLUMNS``) to a path or open file; return it."""
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(CSV_COLUMNS)
+        for row in self.rows:
+            writer.writerow([_cell(v) for v in asdict(row).values()])
+        text = buffer.getvalue()
+        if isinstance(file, (str, Path)):
+            Path(file).write_text(text, encoding="utf-8")
+        elif file is not None:
+            file.write(text)
+        return text
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"query": asdict(self.query), "periods": self.periods, "series": self.series,
+             "sources": self.sources, "documents": self.documents, "notes": self.notes,
+             "excluded": self.excluded, "rows": [asdict(r) for r in self.rows]},
+            ensure_ascii=False, indent=2,
+        )
+
+    def to_table(self) -> str:
+        measure = self.query.measure
+        head = ["period", "series", "source", "docs", "total_docs", measure]
+        if measure == "share":
+            head.append("90% CI")
+        lines = [head]
+        for r in self.rows:
+            value = r.value(measure)
+            cells = [r.period, r.series, r.source, _num(r.docs), str(r.total_docs),
+                     _pct(value) if measure == "share" else _num(value)]
+            if measure == "share":
+                cells.append(f"{_pct(r.share_low)}-{_pct(r.share_high)}"
+                             if r.share_low is not None else "")
+            lines.append(cells)
+        widths = [max(len(line[i]) for line in lines) for i in range(len(head))]
+        return "\n".join(
+            "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in
+                      enumerate(zip(line, widths, strict=True))).rstrip()
+            for line in lines
+        )
+
+
+def wilson(k: float, n: float, z: float = Z90) -> tuple[float | None, float | None]:
+    """Wilson score interval for ``k`` successes in ``n`` trials (None, None when n = 0)."""
+    if n <= 0:
+        return None, None
+    p, z2 = k / n, z * z
+    denom = 1 + z2 / n
+    centre = (p + z2 / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z2 / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def trend(db: Database, query: TrendQuery) -> Trend:
+    """Run a trend query. Raises ValueError for an unknown or ambiguous series."""
+    conn = db.conn
+    names = list(dict.fromkeys([*query.series, *(query.ratio or ())]))
+    notes: list[str] = []
+    resolved = {name: resolve_series(conn, name, query.lexicon, notes) for name in names}
+    frame = frame_documents(
+        conn, sorted({s.lexicon_id for s in resolved.values()}), query.bucket,
+        query.sources, query.since, query.until,
+    )
+    raw: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
+    with temp_documents(conn, frame) as table:
+        for name, series in resolved.items():
+            raw[name] = _series_counts(conn, table, series)
+    buckets = sorted({key[1] for key in frame.totals}, key=lambda b: periods.start(b))
+    keys = periods.span(buckets[0], buckets[-1]) if buckets else []
+    sources = sorted({key[2] for key in frame.totals})
+    groups = sources if query.by_source else ["all"]
+    totals = _by_group(frame.totals.items(), query.by_source, lambda k: (k[0], k[1]))
+    rows: dict[str, list[TrendRow]] = {}
+    for name, series in resolved.items():
+        counts = _by_group(raw[name].items(), query.by_source, lambda k: (k[0],))
+        rows[name] = [
+            _row(counts.get((period, group), (0, 0)),
+                 totals.get((series.lexicon_id, period, group), (0, 0)), period, name, group)
+            for group in groups for period in keys
+        ]
+    output = list(query.series)
+    if query.ratio:
+        label = query.ratio_label
+        rows[label] = [_ratio(a, b, label) for a, b in
+                       zip(rows[query.ratio[0]], rows[query.ratio[1]], strict=True)]
+        output.append(label)
+    if query.smooth > 1:
+        for name in output:
+            for group in groups:
+                _smooth([r for r in rows[name] if r.source == group], query)
+    notes.extend(frame.notes(query.bucket))
+    if not frame.docs:
+        notes.append("no tallied documents match this query")
+    return Trend(
+        query=query, rows=[r for name in output for r in rows[name]], periods=keys,
+        series=output, groups=groups, sources=sources, documents=len(frame.docs),
+        notes=notes, excluded=dict(frame.excluded_counts()),
+    )
+
+
+def _series_counts(conn, table: str, series: Series) -> dict[tuple[str, str], tuple[int, int]]:
+    """(bucket, source) -> (occurrences, documents mentioning) for one series."""
+    result = conn.execute(
+        f"SELECT td.bucket, td.source, sum(c.count), count(DISTINCT c.document_id)"
+        f" FROM counts c JOIN temp.{table} td ON td.document_id = c.document_id"
+        f" JOIN tallied tl ON tl.document_id = c.document_id AND tl.lexicon_id = ?"
+        f" WHERE c.term_id IN (SELECT value FROM json_each(?))"
+        f" GROUP BY td.bucket, td.source",
+        (series.lexicon_id, json.dumps(series.term_ids)),
+    )
+    return {(bucket, source): (count, docs) for bucket, source, count, docs in result}
+
+
+def _by_group(items, by_source: bool, head) -> dict[tuple, tuple[int, int]]:
+    """Sum (x, y) pairs keyed (..., source) into keys (*head(key), group)."""
+    out: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    for key, (x, y) in items:
+        cell = out[(*head(key), key[-1] if by_source else "all")]
+        cell[0] += x
+        cell[1] += y
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
+def _row(counts: tuple[int, int], totals: tuple[int, int], period: str, name: str,
+         group: str) -> TrendRow:
+    (count, docs), (n, words) = counts, totals
+    low, high = wilson(docs, n)
+    return TrendRow(
+        period=period, series=name, source=group, count=count, docs=docs, total_docs=n,
+        words=words, share=docs / n if n else 0.0, share_low=low, share_high=high,
+        per10k=count * 10_000 / words if words else 0.0,
+    )
+
+
+def _ratio(a: TrendRow, b: TrendRow, label: str) -> TrendRow:
+    """Each measure column holds a's measure divided by b's (None where b's is 0)."""
+    def div(x: float | None, y: float | None) -> float | None:
+        return x / y if x is not None and y else None
+
+    return TrendRow(
+        period=a.period, series=label, source=a.source, count=div(a.count, b.count),
+        docs=div(a.docs, b.docs), total_docs=a.total_docs, words=a.words,
+        share=div(a.share, b.share), share_low=None, share_high=None,
+        per10k=div(a.per10k, b.per10k),
+    )
+
+
+def _smooth(rows: list[TrendRow], query: TrendQuery) -> None:
+    """Replace the measure (and, for share, its interval) by its rolling mean, in place.
+
+    Trailing: the bucket and the ``smooth - 1`` before it. Centred: ``smooth // 2``
+    before and the rest after. Near the ends, and around undefined values, the mean is
+    over the buckets that exist, as Ngram Viewer does.
+    """
+    n, columns = query.smooth, [query.measure]
+    if query.measure == "share":
+        columns += ["share_low", "share_high"]
+    for column in columns:
+        values = [getattr(r, column) for r in rows]
+        for i, row in enumerate(rows):
+            lo = i - n // 2 if query.center else i - n + 1
+            window = [v for v in values[max(lo, 0): lo + n] if v is not None]
+            setattr(row, column, sum(window) / len(window) if window else None)
+
+
+def smoothing_label(query: TrendQuery) -> str:
+    if query.smooth <= 1:
+        return "none"
+    return f"{query.smooth}-{query.bucket} {'centred' if query.center else 'trailing'} mean"
+
+
+def _cell(value: object) -> object:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return int(value) if value.is_integer() and abs(value) < 1e15 else f"{value:.10g}"
+    return value
+
+
+def _num(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return str(int(value)) if float(value).is_integer() else f"{value:.4g}"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.1f}%"
+
+
+__all__ = [
+    "CSV_COLUMNS", "MEASURES", "Trend", "TrendQuery", "TrendRow", "smoothing_label",
+    "trend", "wilson",
+]
