@@ -172,8 +172,15 @@ def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
             else:
                 step = width * 0.8 / len(plain)
                 offset = (plain.index(name) - (len(plain) - 1) / 2) * step
+                errors = None
+                if measure == "share" and name != ratio:
+                    errors = [[max(v - 100 * (r.share_low or 0), 0) for v, r in
+                               zip(values, rows, strict=True)],
+                              [max(100 * (r.share_high or 0) - v, 0) for v, r in
+                               zip(values, rows, strict=True)]]
                 handles[name] = ax.bar(mdates.date2num(xs) + offset, values, width=step,
-                                       color=colour, label=name)
+                                       color=colour, label=name, yerr=errors,
+                                       error_kw={"ecolor": "#555", "lw": 0.8, "capsize": 2})
     if twin is not None:
         twin.set_ylabel(f"ratio {ratio}", fontsize=9)
         twin.set_ylim(bottom=0)
@@ -182,10 +189,20 @@ def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    locator = mdates.AutoDateLocator(minticks=3, maxticks=10 if len(trend.groups) == 1 else 5)
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    _ticks(ax, trend)
     return handles
+
+
+def _ticks(ax, trend: Trend) -> None:
+    """Few buckets (or years): a tick under each point, labelled with its period id."""
+    keys, most = trend.periods, 12 if len(trend.groups) == 1 else 6
+    if trend.query.bucket == "year" or len(keys) <= most:
+        shown = keys[:: -(-len(keys) // most)]
+        ax.set_xticks([periods.midpoint(k) for k in shown], labels=shown)
+    else:
+        locator = mdates.AutoDateLocator(minticks=3, maxticks=most)
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
 
 
 def _shade_empty(ax, trend: Trend, group: str) -> None:
@@ -215,8 +232,9 @@ def _caption(trend: Trend, kind: str) -> str:
              f"{q.bucket} buckets"]
     if q.smooth > 1:
         parts.append(f"smoothed: {smoothing_label(q)}")
-    if q.measure == "share" and kind == "line":
-        parts.append("shaded: 90% Wilson interval")
+    if q.measure == "share" and kind in ("line", "bars"):
+        parts.append("shaded: 90% Wilson interval" if kind == "line"
+                     else "error bars: 90% Wilson interval")
     if q.measure in ("share", "per10k") and any(r.total_docs == 0 for r in trend.rows):
         parts.append("grey: no tallied documents in the bucket (plotted as 0)")
     if kind == "stacked" and q.measure in ("share", "docs"):

@@ -2,10 +2,10 @@
 
 Documents (word counts are exact: ``docN`` plus filler words):
 
-==  ======  ============  =====  =====  ==============================================
+==  ======  ============  =====  =====  ======================================================
 id  source  published     prec.  words  counts (lexicon ``power`` unless noted)
-==  ======  ============  =====  =====  ==============================================
-1   gov     2020-12-31    day    100    military 2, security 1; econ: growth 1
+==  ======  ============  =====  =====  ======================================================
+1   gov     2020-12-31    day    100    military 2, security 1, powerhouse 7; econ: growth 1
 2   gov     2021-01-03    day    200    culture 3; econ: (tallied, no match)
 3   press   2021-01-04    day    100    military 1, culture 1
 4   press   2021          year   300    security 4
@@ -14,10 +14,11 @@ id  source  published     prec.  words  counts (lexicon ``power`` unless noted)
 7   gov     2021-03-15    day    100    NOT tallied (must not dilute shares)
 8   gov     2021-06-20    day    200    militar* 2, exchange 1
 9   press   2023-03-01    day    100    culture 2
-==  ======  ============  =====  =====  ==============================================
+==  ======  ============  =====  =====  ======================================================
 
 Lexicon ``power``: hard_power/military: military, militar*; hard_power/security:
-security; soft_power/culture: culture; soft_power: exchange.
+security; soft_power/culture: culture; soft_power: exchange; hard_powerhouse: powerhouse
+(a category that shares a prefix with ``hard_power`` but is not inside it).
 Lexicon ``econ``: econ/growth: growth; econ/security: security (so a bare ``security``
 is ambiguous). ``econ`` is tallied for documents 1 and 2 only.
 """
@@ -47,12 +48,14 @@ TERMS = {
     ("power", "hard_power/security", "security"),
     ("power", "soft_power/culture", "culture"),
     ("power", "soft_power", "exchange"),
+    ("power", "hard_powerhouse", "powerhouse"),
     ("econ", "econ/growth", "growth"),
     ("econ", "econ/security", "security"),
 }
 COUNTS = [
     # document, lexicon, label, count
-    (1, "power", "military", 2), (1, "power", "security", 1), (1, "econ", "growth", 1),
+    (1, "power", "military", 2), (1, "power", "security", 1), (1, "power", "powerhouse", 7),
+    (1, "econ", "growth", 1),
     (2, "power", "culture", 3),
     (3, "power", "military", 1), (3, "power", "culture", 1),
     (4, "power", "security", 4),
@@ -61,6 +64,11 @@ COUNTS = [
     (9, "power", "culture", 2),
 ]
 TALLIED = {"power": [1, 2, 3, 4, 5, 6, 8, 9], "econ": [1, 2]}
+
+
+def corpus(tmp_path: Path) -> Database:
+    """The corpus in ``tmp_path/monitor.db``."""
+    return build_corpus(tmp_path / "monitor.db")
 
 
 def make_text(doc_id: int, words: int) -> str:
