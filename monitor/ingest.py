@@ -1,0 +1,190 @@
+"""Ingest files and folders into the store: the Python API behind ``monitor ingest``.
+
+>>> from monitor.store import Database
+>>> from monitor.ingest import FieldMap, ingest_paths
+>>> report = ingest_paths(Database("db/monitor.db"), ["speeches/"],
+...                       fields=FieldMap(date="year"))          # doctest: +SKIP
+>>> report.summary()                                             # doctest: +SKIP
+'added 120, skipped duplicates 0, failed 1'
+
+Documents are written in batches (``batch_size`` per transaction), so memory stays flat
+and an interrupted run keeps what was committed; re-running adds only what is missing.
+Nothing stored is ever changed: duplicates (same source and external id, or same text)
+are skipped.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .dates import parse_date
+from .documents import Document, IngestError
+from .sources import DEFAULT_MAX_BYTES, FieldMap, ReadOptions, read_file, walk
+from .store import Database
+
+__all__ = ["DEFAULT_MAX_BYTES", "FieldMap", "IngestReport", "ingest_paths", "parse_size"]
+
+MAX_KEPT_ERRORS = 1000
+_UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2,
+          "G": 1024**3, "GB": 1024**3}
+
+
+@dataclass
+class IngestReport:
+    """What one ingest did. ``errors`` keeps the first ``MAX_KEPT_ERRORS``; ``failed``
+    counts them all. ``ignored`` counts files in folders with unsupported extensions."""
+
+    added: int = 0
+    skipped: int = 0
+    failed: int = 0
+    ignored: int = 0
+    errors: list[IngestError] = field(default_factory=list)
+    run_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0
+
+    def summary(self) -> str:
+        line = f"added {self.added}, skipped duplicates {self.skipped}, failed {self.failed}"
+        if self.ignored:
+            line += f" (ignored {self.ignored} files of unsupported types)"
+        return line
+
+
+def parse_size(value: str | int) -> int:
+    """Bytes in ``50MB``, ``512K``, ``1.5 GB`` or ``1000000`` (K/M/G are powers of 1024)."""
+    text = str(value).strip().upper().replace(" ", "")
+    number = text.rstrip("KMGB")
+    unit = text[len(number):]
+    try:
+        size = int(float(number) * _UNITS[unit])
+    except (ValueError, KeyError):
+        raise ValueError(f"not a size: {value!r} (try 50MB, 512KB or a number of bytes)") from None
+    if size <= 0:
+        raise ValueError(f"size must be positive: {value!r}")
+    return size
+
+
+def ingest_paths(
+    db: Database,
+    paths: Iterable[str | Path],
+    *,
+    source: str | None = None,
+    date: str | int | None = None,
+    title: str | None = None,
+    fields: FieldMap | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    batch_size: int = 500,
+    progress: bool = False,
+    on_error: Callable[[IngestError], None] | None = None,
+    command: str | None = None,
+) -> IngestReport:
+    """Read every file under ``paths`` and store its documents; see the README's Ingest.
+
+    ``source``, ``date`` and ``title`` are fallbacks for documents that carry none
+    (``source`` otherwise defaults to the folder name or file stem). ``on_error`` is called
+    with each ``IngestError`` as it happens. The run is logged in the ``runs`` table.
+    Raises ``ValueError`` for an unparseable ``date``; bad input never raises.
+    """
+    paths = list(paths)
+    parsed_date = None
+    if date is not None and str(date).strip():
+        parsed_date = parse_date(date)
+        if parsed_date is None:
+            raise ValueError(f"unparseable date: {date!r}")
+    options = ReadOptions(source=source, title=title, date=parsed_date,
+                          fields=fields or FieldMap(), max_bytes=max_bytes)
+    report = IngestReport()
+    report.run_id = db.start_run(command or "ingest " + " ".join(str(p) for p in paths))
+
+    def ignore(_: Path) -> None:
+        report.ignored += 1
+
+    items = list(walk(paths, on_ignored=ignore))
+    bar = _progress_bar(sum(getattr(item, "size", 0) for item in items), progress)
+
+    def fail(error: IngestError) -> None:
+        report.failed += 1
+        if len(report.errors) < MAX_KEPT_ERRORS:
+            report.errors.append(error)
+        if on_error is not None:
+            if bar is None:
+                on_error(error)
+            else:
+                with bar.external_write_mode(file=sys.stderr):
+                    on_error(error)
+
+    status = "interrupted"
+    try:
+        batch: list[Document] = []
+        location: str | None = None
+        for item in items:
+            if isinstance(item, IngestError):
+                fail(item)
+                continue
+            here = str(item.root.resolve())
+            if batch and here != location:
+                _flush(db, batch, location, report, fail)
+            location, done = here, [0]
+
+            def advance(n: int, done: list[int] = done) -> None:
+                done[0] += n
+                bar.update(n)
+
+            for doc in read_file(item, options, on_read=advance if bar is not None else None):
+                if isinstance(doc, IngestError):
+                    fail(doc)
+                    continue
+                batch.append(doc)
+                if len(batch) >= batch_size:
+                    _flush(db, batch, location, report, fail)
+            if bar is not None and item.size > done[0]:
+                bar.update(item.size - done[0])
+        _flush(db, batch, location, report, fail)
+        status = report.summary()
+    finally:
+        if bar is not None:
+            bar.close()
+        db.finish_run(report.run_id, added=report.added, skipped=report.skipped,
+                      failed=report.failed or int(status == "interrupted"), message=status)
+    return report
+
+
+def _flush(db: Database, batch: list[Document], location: str | None, report: IngestReport,
+           fail: Callable[[IngestError], None]) -> None:
+    """Store ``batch`` in one transaction, then empty it.
+
+    If the store rejects a document (readers check, so this should not happen), the batch
+    is rolled back and retried one document at a time so only that document fails.
+    """
+    if not batch:
+        return
+    try:
+        report.added += (result := db.add_documents(batch, "files", location)).added
+        report.skipped += result.skipped
+    except ValueError:
+        for doc in batch:
+            try:
+                result = db.add_documents([doc], "files", location)
+            except ValueError as exc:
+                fail(IngestError(doc.origin, str(exc).removeprefix(f"{doc.origin}: ")))
+                continue
+            report.added += result.added
+            report.skipped += result.skipped
+    batch.clear()
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    """A byte-counting tqdm bar on stderr that shows up only if the run lasts > 0.5 s."""
+    if not enabled:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="ingest",
+                file=sys.stderr, delay=0.5, dynamic_ncols=True, leave=False)
+

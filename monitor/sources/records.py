@@ -1,0 +1,337 @@
+"""Structured inputs: JSON (array, single object, JSON Lines) and CSV, one document a record.
+
+Record fields are mapped by a ``FieldMap``: an explicit field name, or else the first of
+the common names (matched case-insensitively) that the record has. Everything not mapped
+is kept in the document's ``meta`` (e.g. ``country`` and ``session`` of UN speeches).
+Big files are streamed: JSON Lines and CSV line by line, JSON arrays element by element.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any, BinaryIO
+
+from ..dates import is_blank, parse_date
+from ..documents import Document, IngestError
+from .decode import (
+    DEFAULT_MAX_BYTES,
+    SNIFF_BYTES,
+    DecodeError,
+    detect_encoding,
+    iter_lines,
+    peek_head,
+    read_limited,
+    too_large,
+)
+
+DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
+    "text": ("text", "content", "body"),
+    "date": ("date", "published", "year"),
+    "title": ("title",),
+    "url": ("url", "link"),
+    "id": ("id",),
+    "source": (),
+}
+_CHUNK = 1024 * 1024
+_WS = re.compile(r"[ \t\n\r]*")
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """Which record field holds what; None means "try the common names"."""
+
+    text: str | None = None
+    date: str | None = None
+    title: str | None = None
+    url: str | None = None
+    source: str | None = None
+    id: str | None = None
+
+    def names(self, role: str) -> tuple[str, ...]:
+        explicit = getattr(self, role)
+        return (explicit,) if explicit else DEFAULT_FIELDS[role]
+
+
+@dataclass
+class ReadOptions:
+    """What the caller says about every document: fallbacks, field names, size limit."""
+
+    source: str | None = None
+    title: str | None = None
+    date: tuple[str, str] | None = None
+    fields: FieldMap = field(default_factory=FieldMap)
+    max_bytes: int = DEFAULT_MAX_BYTES
+
+
+@dataclass
+class FileContext:
+    """One input file: how to name it in messages and ids, and its default source."""
+
+    display: str  # the path as the user gave it, for messages
+    rel: str  # path relative to the given root, for fallback external ids
+    source: str  # default source name (folder or file stem)
+    options: ReadOptions
+
+    def error(self, reason: str, where: int | str | None = None) -> IngestError:
+        return IngestError(f"{self.display}:{where}" if where else self.display, reason)
+
+
+def find_field(keys: Any, role: str, fields: FieldMap) -> str | None:
+    """The key among ``keys`` that plays ``role``: exact name first, then any case."""
+    found = _present(keys, fields.names(role))
+    return found[0] if found else None
+
+
+def _present(keys: Any, names: tuple[str, ...]) -> list[Any]:
+    lowered = {str(key).lower(): key for key in keys}
+    found = []
+    for name in names:
+        key = name if name in keys else lowered.get(name.lower())
+        if key is not None and key not in found:
+            found.append(key)
+    return found
+
+
+def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback_id: str
+                       ) -> Document | IngestError:
+    """Map one record (a dict) to a Document, or say why not."""
+    if not isinstance(record, dict):
+        return ctx.error(f"record is a JSON {type(record).__name__}, not an object", where)
+    fields, options = ctx.options.fields, ctx.options
+    keys = {role: _pick(record, role, fields) for role in DEFAULT_FIELDS}
+    if keys["text"] is None:
+        tried = ", ".join(fields.names("text"))
+        return ctx.error(f"no text field (tried {tried}; use --text-field)", where)
+    text = record[keys["text"]]
+    if not isinstance(text, str):
+        return ctx.error(f"text field {keys['text']!r} is not a string", where)
+    if len(text) > options.max_bytes or (
+        len(text) * 4 > options.max_bytes and len(text.encode("utf-8")) > options.max_bytes
+    ):
+        return ctx.error(str(too_large(options.max_bytes, len(text.encode("utf-8")))), where)
+    if is_empty_text(text):
+        return ctx.error(f"empty text in field {keys['text']!r}", where)
+    date = options.date
+    raw_date = record.get(keys["date"]) if keys["date"] else None
+    if not is_blank(raw_date):
+        date = parse_date(raw_date)
+        if date is None:
+            return ctx.error(f"unparseable date {raw_date!r} in field {keys['date']!r}", where)
+    ident, url = _string(record, keys["id"]), _string(record, keys["url"])
+    used = {key for key in keys.values() if key is not None}
+    return Document(
+        text=text,
+        source=_string(record, keys["source"]) or options.source or ctx.source,
+        title=_string(record, keys["title"]) or options.title,
+        url=url,
+        external_id=ident or url or fallback_id,
+        published=date[0] if date else None,
+        precision=date[1] if date else None,
+        meta={key: value for key, value in record.items() if key not in used},
+        origin=f"{ctx.display}:{where}",
+    )
+
+
+def is_empty_text(text: str) -> bool:
+    """True if nothing is left once normalisation drops BOMs, NULs and outer whitespace."""
+    return not text.replace("\ufeff", "").replace("\x00", "").strip()
+
+
+def _pick(record: dict, role: str, fields: FieldMap) -> str | None:
+    """The record's key for ``role``, preferring a common name that has a value."""
+    present = _present(record, fields.names(role))
+    for key in present:
+        if not is_blank(record[key]):
+            return key
+    return present[0] if present else None
+
+
+def _string(record: dict, key: str | None) -> str | None:
+    if key is None or record.get(key) is None:
+        return None
+    value = " ".join(str(record[key]).split())
+    return value or None
+
+
+# -- JSON ------------------------------------------------------------------------------
+def read_json(stream: BinaryIO, ctx: FileContext, *, lines_only: bool = False
+              ) -> Iterator[Document | IngestError]:
+    """A JSON array, a single object, or JSON Lines (``lines_only`` for ``.jsonl``)."""
+    head, stream = peek_head(stream)
+    encoding = detect_encoding(head, partial=len(head) == SNIFF_BYTES)
+    head_text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+    start = head_text.lstrip("\ufeff \t\r\n")
+    if not start:
+        yield ctx.error("empty file")
+        return
+    if start[0] == "[":
+        yield from _read_array(stream, encoding, ctx)
+        return
+    first_line = start.split("\n", 1)[0]
+    if lines_only or start[0] != "{" or _is_json(first_line):
+        yield from _read_lines(stream, encoding, ctx)
+        return
+    data = read_limited(stream, ctx.options.max_bytes)  # one (pretty-printed) object
+    try:
+        record = json.loads(data.decode(encoding))
+    except json.JSONDecodeError as exc:
+        hint = "; JSON Lines? name the file .jsonl" if exc.msg == "Extra data" else ""
+        yield ctx.error(f"malformed JSON ({exc.msg} at column {exc.colno}{hint})", exc.lineno)
+        return
+    yield record_to_document(record, ctx, 1, ctx.rel)
+
+
+def _is_json(text: str) -> bool:
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _read_lines(stream: BinaryIO, encoding: str, ctx: FileContext
+                ) -> Iterator[Document | IngestError]:
+    for number, line in iter_lines(stream, encoding, max_bytes=ctx.options.max_bytes):
+        if isinstance(line, DecodeError):
+            yield ctx.error(str(line), number)
+            continue
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            yield ctx.error(f"malformed JSON ({exc.msg} at column {exc.colno})", number)
+            continue
+        yield record_to_document(record, ctx, number, f"{ctx.rel}#{number}")
+
+
+def _read_array(stream: BinaryIO, encoding: str, ctx: FileContext
+                ) -> Iterator[Document | IngestError]:
+    """Elements of a top-level array one at a time, so a big file never sits in memory."""
+    decoder = codecs.getincrementaldecoder(encoding)()
+    parser = json.JSONDecoder()
+    state = {"buf": "", "eof": False, "line": 1}  # line number at buf[0]
+
+    def more(size: int = _CHUNK) -> bool:
+        if state["eof"]:
+            return False
+        data = stream.read(size)
+        try:
+            state["buf"] += decoder.decode(data, final=not data)
+        except UnicodeDecodeError as exc:
+            raise DecodeError(f"not valid {encoding} ({exc.reason})") from None
+        state["eof"] = not data
+        return True
+
+    def skip(pos: int) -> int:  # skip whitespace, reading on at the end of the buffer
+        while True:
+            pos = _WS.match(state["buf"], pos).end()
+            if pos < len(state["buf"]) or not more():
+                return pos
+
+    def line_at(pos: int) -> int:
+        return state["line"] + state["buf"].count("\n", 0, pos)
+
+    more()
+    state["buf"] = state["buf"].lstrip("\ufeff")
+    pos, number = skip(0) + 1, 0  # past "["
+    while True:
+        pos = skip(pos)
+        buf = state["buf"]
+        if pos >= len(buf):
+            yield ctx.error("malformed JSON (unterminated array)", line_at(pos))
+            return
+        if buf[pos] == "]" and number == 0:
+            return
+        if number:
+            if buf[pos] == "]":
+                return
+            if buf[pos] != ",":
+                yield ctx.error("malformed JSON (expecting ',' or ']' after record "
+                                f"{number})", line_at(pos))
+                return
+            pos = skip(pos + 1)
+        try:
+            while True:
+                try:
+                    value, end = parser.raw_decode(state["buf"], pos)
+                    if end < len(state["buf"]) or not more():
+                        break
+                except json.JSONDecodeError:
+                    if len(state["buf"]) - pos > ctx.options.max_bytes:
+                        raise too_large(ctx.options.max_bytes) from None
+                    if not more(max(_CHUNK, len(state["buf"]) - pos)):
+                        raise
+        except json.JSONDecodeError as exc:
+            yield ctx.error(f"malformed JSON ({exc.msg})", line_at(exc.pos))
+            return
+        except DecodeError as exc:
+            yield ctx.error(str(exc), line_at(pos))
+            return
+        number += 1
+        yield record_to_document(value, ctx, line_at(pos), f"{ctx.rel}#{number}")
+        pos = end
+        if pos > _CHUNK:  # drop what is parsed
+            state["line"] = line_at(pos)
+            state["buf"], pos = state["buf"][pos:], 0
+
+
+# -- CSV -------------------------------------------------------------------------------
+def read_csv(stream: BinaryIO, ctx: FileContext) -> Iterator[Document | IngestError]:
+    """One document per row; the header names the fields. Line numbers are 1-based."""
+    head, stream = peek_head(stream)
+    encoding = detect_encoding(head, partial=len(head) == SNIFF_BYTES)
+    max_bytes = ctx.options.max_bytes
+    csv.field_size_limit(max(csv.field_size_limit(), max_bytes))  # default is 128 KB
+
+    current = [0]  # line number being read, for decode errors
+
+    def lines() -> Iterator[str]:
+        for number, line in iter_lines(stream, encoding, max_bytes=max_bytes):
+            current[0] = number
+            if isinstance(line, DecodeError):
+                raise line
+            yield line
+
+    reader = csv.reader(lines())
+    try:
+        header = next(reader, None)
+    except (csv.Error, DecodeError) as exc:
+        yield ctx.error(f"unreadable CSV header ({exc})", 1)
+        return
+    if not header or not any(cell.strip() for cell in header):
+        yield ctx.error("empty file (no CSV header)")
+        return
+    header = [cell.lstrip("\ufeff").strip() for cell in header]
+    columns = ", ".join(header[:12]) + (", ..." if len(header) > 12 else "")
+    fields = ctx.options.fields
+    if find_field(header, "text", fields) is None:
+        tried = ", ".join(fields.names("text"))
+        yield ctx.error(f"no text column (tried {tried}; columns: {columns}; use --text-field)")
+        return
+    for role in DEFAULT_FIELDS:
+        name = getattr(fields, role)
+        if name and find_field(header, role, fields) is None:
+            yield ctx.error(f"no {name!r} column for --{role}-field (columns: {columns})")
+            return
+    while True:
+        start = reader.line_num + 1
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            yield ctx.error(f"malformed CSV ({exc})", start)
+            return
+        except DecodeError as exc:
+            yield ctx.error(str(exc), current[0])
+            return
+        if not any(cell.strip() for cell in row):
+            continue
+        record = dict(zip(header, row, strict=False))
+        yield record_to_document(record, ctx, start, f"{ctx.rel}#{start}")
