@@ -61,8 +61,8 @@ def resolve_period(db: Database, kind: str, for_: str | None = None,
         return periods.last_complete(kind, today)
     if for_ == "latest":
         keys = {periods.bucket_key(p, q, kind) for p, q in db.conn.execute(
-            "SELECT DISTINCT published, precision FROM documents d WHERE published IS NOT NULL"
-            " AND EXISTS (SELECT 1 FROM tallied t WHERE t.document_id = d.id)")}
+            "SELECT DISTINCT published, precision FROM documents WHERE published IS NOT NULL"
+            " AND id IN (SELECT document_id FROM tallied)")}
         keys.discard(None)
         if not keys:
             raise ValueError(f"no tallied documents dated to the {periods.NEEDS[kind]}:"
@@ -197,8 +197,8 @@ def source_counts(db: Database, key: str, sources: list[str]) -> list[tuple[str,
     first, last = periods.date_bounds(key)
     result: dict[str, list[int]] = {}
     for name, published, precision, tallied in db.conn.execute(
-        "SELECT s.name, d.published, d.precision, EXISTS (SELECT 1 FROM tallied t"
-        " WHERE t.document_id = d.id) FROM documents d JOIN sources s ON s.id = d.source_id"
+        "SELECT s.name, d.published, d.precision, d.id IN (SELECT document_id FROM tallied)"
+        " FROM documents d JOIN sources s ON s.id = d.source_id"
         " WHERE d.published >= ? AND d.published <= ?",
         (first.isoformat()[:4], last.isoformat()),
     ):

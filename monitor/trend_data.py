@@ -238,15 +238,14 @@ def term_counts(conn: sqlite3.Connection, table: str) -> list[TermCount]:
 
 
 def top_categories(conn: sqlite3.Connection, lexicon_id: int, limit: int = 8) -> list[str]:
-    """A lexicon's top-level categories, most counted first (for default report charts)."""
-    rows = conn.execute(
-        "SELECT CASE WHEN instr(t.category, '/') THEN substr(t.category, 1,"
-        " instr(t.category, '/') - 1) ELSE t.category END AS top,"
-        " (SELECT coalesce(sum(c.count), 0) FROM counts c WHERE c.term_id = t.id) AS n"
-        " FROM terms t WHERE t.lexicon_id = ?",
-        (lexicon_id,),
-    ).fetchall()
-    totals: Counter[str] = Counter()
-    for top, n in rows:
-        totals[top] += n
-    return [name for name, _ in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))][:limit]
+    """A lexicon's top-level categories; past ``limit`` of them, the most counted first."""
+    top = "CASE WHEN instr(category, '/') THEN substr(category, 1, instr(category, '/') - 1)" \
+          " ELSE category END"
+    names = [row[0] for row in conn.execute(
+        f"SELECT DISTINCT {top} FROM terms WHERE lexicon_id = ? ORDER BY 1", (lexicon_id,))]
+    if len(names) <= limit:
+        return names
+    totals = dict(conn.execute(
+        f"SELECT {top.replace('category', 't.category')}, sum(c.count) FROM counts c"
+        " JOIN terms t ON t.id = c.term_id WHERE t.lexicon_id = ? GROUP BY 1", (lexicon_id,)))
+    return sorted(names, key=lambda name: (-(totals.get(name) or 0), name))[:limit]
