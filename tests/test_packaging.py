@@ -1,0 +1,56 @@
+"""The installed tool, not only the checkout: console script, wheel contents, style."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def test_wheel_carries_the_shipped_lexicons_and_finds_them_installed(tmp_path):
+    pytest.importorskip("hatchling", reason="the test extra installs hatchling")
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(REPO)], check=True, capture_output=True)
+    (wheel,) = (tmp_path / "dist").glob("rhetoric_monitor-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = sorted(p.name for p in (REPO / "lexicons").glob("*.yaml"))
+    assert shipped and {f"monitor/_lexicons/{n}" for n in shipped} <= names
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(site), str(wheel)], check=True, capture_output=True)
+    probe = ("import monitor.lexicon as L, json; "
+             "print(json.dumps([str(p) for p in L.find_lexicons()]))")
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    env.pop("MONITOR_LEXICONS", None)
+    out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, env=env, check=True,
+                         capture_output=True, text=True).stdout
+    found = [Path(p) for p in __import__("json").loads(out)]
+    assert sorted(p.name for p in found) == shipped
+    assert all(site in p.parents for p in found)
+
+
+def test_console_script_and_module_entry_point(tmp_path):
+    script = shutil.which("monitor", path=str(Path(sys.executable).parent))
+    assert script, "the monitor console script is installed beside python"
+    for command in ([script], [sys.executable, "-m", "monitor"]):
+        result = subprocess.run([*command, "--db", str(tmp_path / "m.db"), "sources"],
+                                capture_output=True, text=True, check=True)
+        assert result.stdout.split()[:2] == ["source", "docs"]
+    assert (tmp_path / "m.db").exists()
+
+
+def test_ruff_is_clean():
+    ruff = shutil.which("ruff", path=str(Path(sys.executable).parent)) or shutil.which("ruff")
+    if ruff is None:
+        pytest.skip("ruff is not installed (pip install -e '.[test]')")
+    result = subprocess.run([ruff, "check", "monitor", "tests", "benchmarks"], cwd=REPO,
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stdout
