@@ -149,7 +149,9 @@ def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
         rows = trend.select(name, group)
         target = twin if (twin is not None and name == ratio) else ax
         factor = 1.0 if name == ratio else scale
-        ys = [None if r.value(measure) is None else r.value(measure) * factor for r in rows]
+        gap = measure in ("share", "per10k") and trend.query.smooth == 1
+        ys = [None if r.value(measure) is None or (gap and not r.total_docs)
+              else r.value(measure) * factor for r in rows]
         colour = COLOURS[i % len(COLOURS)]
         if kind == "line" or target is twin:
             label = f"{name} (right axis)" if target is twin else name
@@ -196,8 +198,11 @@ def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
 def _ticks(ax, trend: Trend) -> None:
     """Few buckets (or years): a tick under each point, labelled with its period id."""
     keys, most = trend.periods, 12 if len(trend.groups) == 1 else 6
-    if trend.query.bucket == "year" or len(keys) <= most:
-        shown = keys[:: -(-len(keys) // most)]
+    if len(keys) <= most:
+        ax.set_xticks([periods.midpoint(k) for k in keys], labels=keys)
+    elif trend.query.bucket == "year":
+        step = next(s for s in (2, 5, 10, 20, 25, 50, 100, 200, 500) if len(keys) / s <= most)
+        shown = [k for k in keys if int(k) % step == 0]
         ax.set_xticks([periods.midpoint(k) for k in shown], labels=shown)
     else:
         locator = mdates.AutoDateLocator(minticks=3, maxticks=most)
@@ -236,7 +241,8 @@ def _caption(trend: Trend, kind: str) -> str:
         parts.append("shaded: 90% Wilson interval" if kind == "line"
                      else "error bars: 90% Wilson interval")
     if q.measure in ("share", "per10k") and any(r.total_docs == 0 for r in trend.rows):
-        parts.append("grey: no tallied documents in the bucket (plotted as 0)")
+        parts.append("grey: no tallied documents in the bucket" + (
+            "" if q.smooth > 1 or kind != "line" else " (no point drawn)"))
     if kind == "stacked" and q.measure in ("share", "docs"):
         parts.append("stacks can double-count documents that mention several series")
     parts += trend.notes

@@ -247,6 +247,8 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
         f"Baseline: the {len(base)} {kind}s {base[0]} to {base[-1]}." if base else "",
         f"Generated {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC.",
     ]
+    if periods.end(key) >= date.today():
+        notes.insert(0, f"{key} is not over yet: it ends on {periods.end(key)}.")
     if not total:
         notes.insert(0, f"No documents are dated in {key}. For a historical corpus pass"
                         f" --for latest (the latest {kind} with documents) or --for <{kind} id>.")

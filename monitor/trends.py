@@ -291,13 +291,16 @@ def _smooth(rows: list[TrendRow], query: TrendQuery) -> None:
 
     Trailing: the bucket and the ``smooth - 1`` before it. Centred: ``smooth // 2``
     before and the rest after. Near the ends, and around undefined values, the mean is
-    over the buckets that exist, as Ngram Viewer does.
+    over the buckets that exist, as Ngram Viewer does. For share and per10k a bucket with
+    no tallied documents is skipped (its 0 is a fill, not an observation); for count and
+    docs its 0 is real and is averaged in.
     """
     n, columns = query.smooth, [query.measure]
     if query.measure == "share":
         columns += ["share_low", "share_high"]
+    rate = query.measure in ("share", "per10k")
     for column in columns:
-        values = [getattr(r, column) for r in rows]
+        values = [None if rate and not r.total_docs else getattr(r, column) for r in rows]
         for i, row in enumerate(rows):
             lo = i - n // 2 if query.center else i - n + 1
             window = [v for v in values[max(lo, 0): lo + n] if v is not None]

@@ -187,7 +187,8 @@ def test_smoothing_trailing_and_centred(db) -> None:
                                    center=True))
     assert trend_values(centred) == pytest.approx([5, 10 / 3, 7 / 3, 0])
     share = trend(db, TrendQuery(["hard_power"], bucket="year", smooth=2))
-    assert share.values("hard_power")[:2] == pytest.approx([1.0, 0.8])
+    # 2022 has no tallied documents: its filled 0 is not averaged into a share.
+    assert share.values("hard_power") == pytest.approx([1.0, 0.8, 0.6, 0.0])
     assert share.rows[1].share_low == pytest.approx((wilson(1, 1)[0] + wilson(3, 5)[0]) / 2)
 
 
