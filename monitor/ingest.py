@@ -164,11 +164,14 @@ def _flush(db: Database, batch: list[Document], location: str | None, report: In
     """
     if not batch:
         return
+    known = _stored_ids(db, batch)
+    fresh = [doc for doc in batch if (doc.source, doc.external_id) not in known]
+    report.skipped += len(batch) - len(fresh)
     try:
-        report.added += (result := db.add_documents(batch, "files", location)).added
+        report.added += (result := db.add_documents(fresh, "files", location)).added
         report.skipped += result.skipped
     except ValueError:
-        for doc in batch:
+        for doc in fresh:
             try:
                 result = db.add_documents([doc], "files", location)
             except ValueError as exc:
@@ -177,6 +180,23 @@ def _flush(db: Database, batch: list[Document], location: str | None, report: In
             report.added += result.added
             report.skipped += result.skipped
     batch.clear()
+
+
+def _stored_ids(db: Database, batch: list[Document]) -> set[tuple[str, str | None]]:
+    """(source, external_id) pairs of ``batch`` already stored: skipped without the cost
+    of normalising and counting their text, which makes re-runs cheap."""
+    by_source: dict[str, list[str]] = {}
+    for doc in batch:
+        if doc.external_id is not None:
+            by_source.setdefault(doc.source, []).append(doc.external_id)
+    known: set[tuple[str, str | None]] = set()
+    for source, ids in by_source.items():
+        marks = ",".join("?" * len(ids))
+        rows = db.conn.execute(
+            "SELECT d.external_id FROM documents d JOIN sources s ON s.id = d.source_id"
+            f" WHERE s.name = ? AND d.external_id IN ({marks})", (source, *ids))
+        known.update((source, row[0]) for row in rows)
+    return known
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

@@ -6,7 +6,7 @@ about paths or records beyond opening a file. The order of evidence for an encod
 1. a byte-order mark (UTF-8, UTF-16, UTF-32);
 2. an encoding declared outside the bytes (e.g. an HTTP ``Content-Type`` charset);
 3. for markup, an in-document declaration (``<meta charset>``, ``<?xml encoding?>``);
-4. valid UTF-8;
+4. valid UTF-8, or mostly valid UTF-8 (then its invalid lines/documents are errors);
 5. a guess by charset-normalizer, preferring cp1252 among equally plausible Western
    single-byte code pages (its first pick on Portuguese is often Baltic cp1257).
 
@@ -45,6 +45,7 @@ _DECLARED_RE = re.compile(
     rb"""|<\?xml[^>]{0,100}?encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""",
     re.IGNORECASE,
 )
+_NON_ASCII = re.compile(rb"[\x80-\xff]+")
 _WESTERN = {"cp1252", "cp1250", "cp1254", "cp1257", "cp1258", "iso8859-1", "iso8859-2",
             "iso8859-9", "iso8859-10", "iso8859-13", "iso8859-14", "iso8859-15", "iso8859-16"}
 
@@ -63,8 +64,8 @@ def describe_size(n: int) -> str:
 
 def too_large(max_bytes: int, size: int | None = None) -> TooLargeError:
     """The error for input over ``max_bytes``; ``size`` when known (else "over the limit")."""
-    actual = describe_size(size) if size is not None else "over the limit"
-    return TooLargeError(f"document too large ({actual}; limit {describe_size(max_bytes)})")
+    actual = f"{describe_size(size)}, " if size is not None else ""
+    return TooLargeError(f"document too large ({actual}over the {describe_size(max_bytes)} limit)")
 
 
 # -- opening -------------------------------------------------------------------------
@@ -204,7 +205,7 @@ def detect_encoding(
     for name in (canonical_encoding(declared), declared_encoding(data) if markup else None):
         if name and _decodes(data, name, partial):
             return name
-    if _decodes(data, "utf-8", partial):
+    if _decodes(data, "utf-8", partial) or _mostly_utf8(data):
         return "utf-8"
     return _guess(data, partial)
 
@@ -224,6 +225,22 @@ def _decodes(data: bytes, encoding: str, partial: bool) -> bool:
     except (UnicodeDecodeError, LookupError):
         return False
     return True
+
+
+def _mostly_utf8(data: bytes) -> bool:
+    """True if most non-ASCII runs are valid UTF-8: a UTF-8 file with a few bad bytes.
+
+    Such a file is read as UTF-8 so that its bad lines fail on their own; guessing a
+    legacy code page instead would turn every good non-ASCII character into mojibake.
+    """
+    valid = invalid = 0
+    for run in _NON_ASCII.findall(data[: 4 * SNIFF_BYTES]):
+        try:
+            run.decode("utf-8")
+            valid += 1
+        except UnicodeDecodeError:
+            invalid += 1
+    return valid > 0 and valid >= invalid
 
 
 def _guess(data: bytes, partial: bool) -> str:

@@ -38,6 +38,8 @@ DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "source": (),
 }
 _CHUNK = 1024 * 1024
+_JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
+               type(None): "null"}
 _WS = re.compile(r"[ \t\n\r]*")
 
 
@@ -101,7 +103,8 @@ def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback
                        ) -> Document | IngestError:
     """Map one record (a dict) to a Document, or say why not."""
     if not isinstance(record, dict):
-        return ctx.error(f"record is a JSON {type(record).__name__}, not an object", where)
+        kind = _JSON_TYPES.get(type(record), type(record).__name__)
+        return ctx.error(f"record is a JSON {kind}, not an object", where)
     fields, options = ctx.options.fields, ctx.options
     keys = {role: _pick(record, role, fields) for role in DEFAULT_FIELDS}
     if keys["text"] is None:
@@ -169,7 +172,7 @@ def read_json(stream: BinaryIO, ctx: FileContext, *, lines_only: bool = False
     if not start:
         yield ctx.error("empty file")
         return
-    if start[0] == "[":
+    if start[0] == "[" and not lines_only:
         yield from _read_array(stream, encoding, ctx)
         return
     first_line = start.split("\n", 1)[0]
@@ -203,7 +206,7 @@ def _read_lines(stream: BinaryIO, encoding: str, ctx: FileContext
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line.rstrip("\r\n"))
         except json.JSONDecodeError as exc:
             yield ctx.error(f"malformed JSON ({exc.msg} at column {exc.colno})", number)
             continue
@@ -291,8 +294,8 @@ def read_csv(stream: BinaryIO, ctx: FileContext) -> Iterator[Document | IngestEr
 
     current = [0]  # line number being read, for decode errors
 
-    def lines() -> Iterator[str]:
-        for number, line in iter_lines(stream, encoding, max_bytes=max_bytes):
+    def lines() -> Iterator[str]:  # slack for the other columns; records are checked too
+        for number, line in iter_lines(stream, encoding, max_bytes=max_bytes + SNIFF_BYTES):
             current[0] = number
             if isinstance(line, DecodeError):
                 raise line
