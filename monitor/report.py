@@ -301,7 +301,8 @@ def _sections(cfg: Config, kind: str, rows: list[TermRow], by_source: list, char
         Section("New terms", f"Counted this {kind}, never in the baseline (listed only"
                 " when the baseline has tallied documents).", [*cols, "occurrences"],
                 [[*line(r), str(r.count)] for r in new][: cfg.top]),
-        Section("Charts", "", [], [], images=[(t, png, data) for t, png, data, _ in charts]),
+        Section("Charts", "" if charts else "No charts: no lexicon has been tallied yet.",
+                [], [], images=[(t, png, data) for t, png, data, _ in charts]),
         Section("Files", "Everything in this folder.", ["file"],
                 [[(name, name)] for name in sorted(
                     [p.name for p in folder.iterdir()] + ["summary.md", "index.html"])]),

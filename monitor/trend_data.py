@@ -73,7 +73,8 @@ def resolve_series(
         raise ValueError(
             f"unknown series {name!r}: no term or category of that name"
             + (f" in lexicon {target!r}" if target else "")
-            + "; `monitor terms` lists them"
+            + " (names are term labels or category paths such as hard_power/military;"
+            " sqlite-utils <db> 'select * from terms' lists them)"
         )
     kind = "category" if "category" in found else "term"
     rows = found[kind]

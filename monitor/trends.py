@@ -58,8 +58,8 @@ class TrendQuery:
     until: str | None = None
     by_source: bool = False
     smooth: int = 1
-    center: bool = False
     ratio: tuple[str, str] | list[str] | None = None
+    center: bool = False
 
     def __post_init__(self) -> None:
         periods.check_bucket(self.bucket)

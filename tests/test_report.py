@@ -219,3 +219,18 @@ def test_cli_report(db, tmp_path: Path, config: Path) -> None:
     assert "week" not in (folder / "summary.md").read_text(encoding="utf-8").split("\n")[0]
     bad = CliRunner().invoke(main, ["--db", str(db.path), "report", "--for", "2021-13"])
     assert bad.exit_code == 2 and "'2021-13' is not a valid month" in bad.stderr
+
+
+def test_empty_database_still_gives_a_readable_report(tmp_path: Path) -> None:
+    from monitor import Database
+
+    with Database(tmp_path / "empty.db") as empty:
+        folder = build_report(empty, period="month", out=tmp_path / "r",
+                              today=date(2026, 11, 25))
+        with pytest.raises(ValueError, match="no tallied documents"):
+            build_report(empty, period="month", for_="latest", out=tmp_path / "r")
+    assert folder.name == "2026-10"
+    parser = Links()
+    parser.feed((folder / "index.html").read_text(encoding="utf-8"))
+    assert all((folder / link).is_file() for link in parser.links)
+    assert "No charts" in (folder / "summary.md").read_text(encoding="utf-8")
