@@ -72,7 +72,7 @@ def parse_size(value: str | int) -> int:
 
 def ingest_paths(
     db: Database,
-    paths: Iterable[str | Path],
+    paths: str | Path | Iterable[str | Path],
     *,
     source: str | None = None,
     date: str | int | None = None,
@@ -91,7 +91,7 @@ def ingest_paths(
     with each ``IngestError`` as it happens. The run is logged in the ``runs`` table.
     Raises ``ValueError`` for an unparseable ``date``; bad input never raises.
     """
-    paths = list(paths)
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     parsed_date = None
     if date is not None and str(date).strip():
         parsed_date = parse_date(date)
@@ -147,11 +147,15 @@ def ingest_paths(
                 bar.update(item.size - done[0])
         _flush(db, batch, location, report, fail)
         status = report.summary()
+    except BaseException as exc:
+        if not isinstance(exc, KeyboardInterrupt):
+            status = f"aborted ({type(exc).__name__}: {exc})"
+        raise
     finally:
         if bar is not None:
             bar.close()
         db.finish_run(report.run_id, added=report.added, skipped=report.skipped,
-                      failed=report.failed or int(status == "interrupted"), message=status)
+                      failed=report.failed or int(status != report.summary()), message=status)
     return report
 
 

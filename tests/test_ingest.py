@@ -49,7 +49,7 @@ def test_ingesting_the_same_input_again_adds_nothing(db, tmp_path):
 
 def test_external_ids_are_relative_to_the_given_root(db, tmp_path):
     corpus = make_corpus(tmp_path / "corpus", n=1)
-    ingest_paths(db, [corpus])
+    ingest_paths(db, str(corpus))  # one path on its own is fine too
     ids = {row[0] for row in db.conn.execute("SELECT external_id FROM documents")}
     assert ids == {"sub/s0.txt", "r0", "t.csv#2"}
 

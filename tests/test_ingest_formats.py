@@ -213,6 +213,12 @@ def test_single_json_object_and_explicit_fields(db, tmp_path):
     assert (row["published"], row["precision"]) == ("2022-10", "month")
 
 
+def test_a_one_line_json_object_is_one_document_with_the_path_as_id(db, tmp_path):
+    write(tmp_path / "one.json", json.dumps({"text": SPEECH}))
+    assert ingest(db, tmp_path / "one.json").added == 1
+    assert docs(db)[0]["external_id"] == "one.json"
+
+
 def test_large_json_array_is_streamed_across_chunks(db, tmp_path):
     records = [{"id": i, "text": f"Speech number {i}. " + "words " * 300} for i in range(3000)]
     write(tmp_path / "big.json", json.dumps(records), gz=True)  # ~5 MB on one line

@@ -175,6 +175,14 @@ def read_json(stream: BinaryIO, ctx: FileContext, *, lines_only: bool = False
     if start[0] == "[" and not lines_only:
         yield from _read_array(stream, encoding, ctx)
         return
+    if not lines_only and start[0] == "{" and len(head) < SNIFF_BYTES:  # the whole file
+        try:
+            record = json.loads(head.decode(encoding))  # strict: never a silent U+FFFD
+        except ValueError:
+            pass  # JSON Lines, malformed or badly encoded: read line by line below
+        else:
+            yield record_to_document(record, ctx, 1, ctx.rel)
+            return
     first_line = start.split("\n", 1)[0]
     if lines_only or start[0] != "{" or _is_json(first_line):
         yield from _read_lines(stream, encoding, ctx)
