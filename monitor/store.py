@@ -173,7 +173,7 @@ class Database:
         """Each source with its document count and date range."""
         rows = self.conn.execute(
             "SELECT s.name, s.kind, s.location, s.added, count(d.id), min(d.published),"
-            " max(d.published), sum(d.published IS NULL) FROM sources s"
+            " max(d.published), sum(d.id IS NOT NULL AND d.published IS NULL) FROM sources s"
             " LEFT JOIN documents d ON d.source_id = s.id GROUP BY s.id ORDER BY s.name"
         ).fetchall()
         keys = ("name", "kind", "location", "added", "documents", "first", "last", "undated")

@@ -60,6 +60,4 @@ def run() -> None:
         sys.exit(130)
 
 
-from . import store_commands, tally  # noqa: E402,F401  (register commands on ``main``)
-from .ingest import ingest as ingest_command  # noqa: E402,F401  (registers ingest)
-from .trends import trend_options  # noqa: E402,F401  (registers trend, chart, report)
+from . import ingest, store_commands, tally, trends  # noqa: E402,F401  (register commands)
