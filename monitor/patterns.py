@@ -1,0 +1,311 @@
+"""How one term text (a term, a variant or an except phrase) matches text.
+
+Both matching engines share this module: an engine only finds *anchors* (the literal
+start of a pattern) in the text; every candidate is then confirmed here, at the
+candidate's start. So the engines cannot disagree on the rules, which are:
+
+* Text is compared after :func:`fold` (case-insensitive terms) or :func:`prepare`
+  (``case: sensitive``); both map the curly apostrophe ’ to ' and keep every offset.
+* A *word character* is a letter, digit or underscore (Python's ``\\w``) that is not
+  Chinese, Japanese or Korean. An apostrophe or hyphen between two word characters
+  joins them into one word (``don't``, ``national-security``), as in ``monitor.text``.
+* A Latin-script pattern matches whole words: it may not start or end inside a word,
+  except that a possessive ``'s`` may follow (``China's`` counts ``china``). Boundaries
+  are only required where the pattern itself starts or ends with a word character.
+* Whitespace in a pattern matches any run of whitespace, line breaks included, and
+  nothing else: ``security. Council`` is not ``security council``.
+* ``*`` at the end of a word matches the rest of the word, hyphenated or apostrophe'd
+  parts included (``militar*``: ``military-industrial``); inside a word it matches any
+  run of word characters (``organi*ation``). A word may not start with ``*``.
+* A pattern containing a CJK character matches as a plain substring (no wildcards).
+* ``stem``: a word matches when it has the pattern word's Snowball stem and starts with
+  the stem's first letters (all but the last), so a few irregular forms are missed
+  (``dying`` for ``die``, German umlaut plurals).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import cache, lru_cache
+
+from .text import _CJK
+
+NONLATIN = _CJK + "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"  # Han, kana, Hangul
+_NONLATIN_RE = re.compile(f"[{NONLATIN}]")
+W = rf"[^\W{NONLATIN}]"  # slow to compile (~3 ms): only in the shared regexes below
+_W_RE = re.compile(W)
+_WS_RE = re.compile(r"\s+")
+REST_RE = re.compile(rf"{W}*(?:['\-]{W}+)*")
+_WORD_RE = re.compile(rf"{W}+(?:['\-]{W}+)*")
+_INNER = rf"{W}*"
+_POSSESSIVE = re.compile(r"'s?$")
+ASCII_W = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_")
+JOINERS = frozenset("'-")
+SEPARATORS = frozenset(chr(i) for i in range(128)) - ASCII_W - JOINERS  # ASCII, never joined
+
+LANGUAGES = {
+    "ar": "arabic", "da": "danish", "nl": "dutch", "en": "english", "fi": "finnish",
+    "fr": "french", "de": "german", "hu": "hungarian", "it": "italian", "no": "norwegian",
+    "nb": "norwegian", "pt": "portuguese", "ro": "romanian", "ru": "russian",
+    "es": "spanish", "sv": "swedish",
+}
+LIT, PREFIX, STEM = 0, 1, 2  # kinds of pattern word: literal, literal + "*", stemmed
+SIMPLE, PREFIX1, LITERAL, GENERAL = 0, 1, 2, 3  # how a hit is confirmed (compile_pattern)
+
+
+class PatternError(ValueError):
+    """A term text that cannot be compiled; the message says why."""
+
+
+def prepare(text: str) -> str:
+    """The text as case-sensitive patterns see it: ’ becomes ', nothing else changes."""
+    return text.replace("\u2019", "'")
+
+
+def fold(text: str) -> str:
+    """Lower-case ``text`` without changing its length (so offsets stay valid).
+
+    ``str.lower`` is used when it keeps the length (nearly always); otherwise each
+    character is lowered alone and, where that would lengthen it (``İ``), cut to one
+    character. Final sigma is folded to σ so lowering a word alone or in context agrees.
+    """
+    low = text.lower()
+    if len(low) != len(text):
+        low = "".join([c.lower()[0] for c in text])
+    return low.replace("\u2019", "'").replace("\u03c2", "\u03c3")
+
+
+def is_word_char(char: str) -> bool:
+    if char < "\x80":
+        return char in ASCII_W
+    return _W_RE.match(char) is not None
+
+
+def is_cjk(text: str) -> bool:
+    return _NONLATIN_RE.search(text) is not None
+
+
+def starts_word(text: str, i: int) -> bool:
+    """True if no word runs into position ``i`` from the left."""
+    if i == 0:
+        return True
+    c = text[i - 1]
+    if c in SEPARATORS:
+        return True
+    if c in JOINERS:
+        return i < 2 or not is_word_char(text[i - 2])
+    return not is_word_char(c)
+
+
+def ends_word(text: str, i: int) -> bool:
+    """True if no word continues at position ``i``."""
+    if i >= len(text):
+        return True
+    c = text[i]
+    if c in SEPARATORS:
+        return True
+    if c in JOINERS:
+        return i + 1 >= len(text) or not is_word_char(text[i + 1])
+    return not is_word_char(c)
+
+
+def ends_word_or_possessive(text: str, i: int) -> bool:
+    """Word end at ``i``, or a possessive ``'s`` at ``i`` followed by a word end."""
+    return ends_word(text, i) or (
+        text.startswith("'", i) and text[i + 1: i + 2] in ("s", "S") and ends_word(text, i + 2)
+    )
+
+
+def stem_language(language: str | None) -> str:
+    """The Snowball language for a lexicon language code (default english)."""
+    if not language:
+        return "english"
+    key = language.lower().split("-")[0].split("_")[0]
+    name = LANGUAGES.get(key, key)
+    if name not in set(LANGUAGES.values()):
+        raise PatternError(f"stemming is not available for language {language!r}")
+    return name
+
+
+@cache
+def _stemmer(language: str):
+    from nltk.stem.snowball import SnowballStemmer  # data-free: needs no nltk.download
+
+    return SnowballStemmer(language)
+
+
+@lru_cache(maxsize=200_000)
+def stem(word: str, language: str) -> str:
+    """Snowball stem of ``word`` (lower-cased, possessive stripped), cached."""
+    return _stemmer(language).stem(_POSSESSIVE.sub("", word.lower()))
+
+
+@lru_cache(maxsize=4096)
+def _inner_regex(words: tuple[tuple[int, str, str], ...]) -> re.Pattern[str]:
+    """A regex for the words of a pattern with an inner wildcard (rare; slow to compile)."""
+    parts = []
+    for kind, literal, _ in words:
+        if kind == STEM:
+            parts.append(f"({_WORD_RE.pattern})")
+            continue
+        body = _INNER.join(map(re.escape, literal.split("*")))
+        parts.append(body + (REST_RE.pattern if kind == PREFIX else ""))
+    return re.compile(r"\s+".join(parts))
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """A compiled term text, matched against the folded (or prepared) text.
+
+    ``words``: (kind, literal, stem) per pattern word. ``anchors``: (literal, confirm)
+    pairs; every match starts with exactly one of the literals (a phrase's words joined
+    by one space, or its first word followed by other whitespace), which is what engines
+    search for; ``confirm`` says what is left to check (SIMPLE, PREFIX1, LITERAL or
+    GENERAL, see :func:`compile_pattern`). ``anchor`` is the main (first) literal.
+    """
+
+    text: str
+    words: tuple[tuple[int, str, str], ...]
+    anchors: tuple[tuple[str, int], ...]
+    left: bool
+    right: bool
+    language: str | None
+    case_sensitive: bool
+    inner: bool  # some word has a * inside it: confirmed with a regex
+    overlap_free: bool  # two matches of this pattern can never overlap
+
+    @property
+    def anchor(self) -> str:
+        return self.anchors[0][0]
+
+    def match_at(self, text: str, start: int) -> int:
+        """End of the match starting at ``start``, or -1."""
+        if self.left and not starts_word(text, start):
+            return -1
+        if self.inner:
+            m = _inner_regex(self.words).match(text, start)
+            targets = [t for kind, _, t in self.words if kind == STEM]
+            if m is None or any(stem(g, self.language or "english") != t
+                                for g, t in zip(m.groups(), targets, strict=True)):
+                return -1
+            pos = m.end()
+        else:
+            pos = start
+            for i, (kind, literal, target) in enumerate(self.words):
+                if i:
+                    m = _WS_RE.match(text, pos)
+                    if m is None:
+                        return -1
+                    pos = m.end()
+                if kind == STEM:
+                    m = _WORD_RE.match(text, pos)
+                    if (m is None or (i == 0 and not text.startswith(self.anchor, pos))
+                            or stem(m.group(), self.language or "english") != target):
+                        return -1
+                    pos = m.end()
+                    continue
+                if not text.startswith(literal, pos):
+                    return -1
+                pos += len(literal)
+                if kind == PREFIX:
+                    pos = REST_RE.match(text, pos).end()
+        if self.right and not ends_word_or_possessive(text, pos):
+            return -1
+        return pos
+
+
+_JOINED = re.compile(rf"(?:{W}|\*)+(?:['\-](?:{W}|\*)+)*")
+
+
+def compile_pattern(
+    raw: str, case_sensitive: bool = False, stem_lang: str | None = None
+) -> Pattern:
+    """Compile one term text; ``stem_lang`` (a Snowball language) turns stemming on.
+
+    Confirm kinds of anchors: SIMPLE (the anchor is the whole match: check the word
+    boundaries around it), PREFIX1 (one word ending in ``*``: check the left boundary and
+    extend to the end of the word), LITERAL (CJK: the anchor is the match), GENERAL
+    (:meth:`Pattern.match_at`).
+    """
+    norm = prepare if case_sensitive else fold
+    words_in = [norm(w) for w in raw.split()]
+    if not words_in:
+        raise PatternError("empty term")
+    cjk = is_cjk(raw)
+    if cjk and "*" in raw:
+        raise PatternError("wildcards are not supported in CJK terms")
+    if stem_lang and case_sensitive and not cjk:
+        raise PatternError("stem and case: sensitive cannot be combined")
+    words: list[tuple[int, str, str]] = []
+    for word in words_in:
+        if word.startswith("*"):
+            raise PatternError("* alone matches anything" if set(word) == {"*"}
+                               else "a word cannot start with * (only end or inner wildcards)")
+        word = re.sub(r"\*+", "*", word)
+        if stem_lang and not cjk and "*" not in word:
+            words.append((STEM, word, stem(word, stem_lang)))
+        elif word.endswith("*"):
+            words.append((PREFIX, word[:-1], ""))
+        else:
+            words.append((LIT, word, ""))
+    left = not cjk and is_word_char(words_in[0][0])
+    right = not cjk and (words_in[-1].endswith("*") or is_word_char(words_in[-1][-1]))
+    inner = any("*" in literal for _, literal, _ in words)
+    kind0, first, target = words[0]
+    n_plain = next((i for i, (kind, literal, _) in enumerate(words)
+                    if kind != LIT or "*" in literal), len(words))
+    if n_plain == len(words):  # literal words only: the phrase itself is the anchor
+        confirm = LITERAL if cjk else SIMPLE if left and right else GENERAL
+        main = " ".join(literal for _, literal, _ in words)
+    elif n_plain == 0 and kind0 == STEM:
+        confirm = GENERAL
+        main = os.path.commonprefix([target[: max(len(target) - 1, 1)], first]) or first[0]
+    else:  # up to the literal start of the first word that is not a plain literal
+        kind, literal, _ = words[n_plain]
+        head = [w for _, w, _ in words[:n_plain]]
+        if kind != STEM:
+            head.append(literal.split("*")[0])
+        main = " ".join(head)
+        confirm = PREFIX1 if len(words) == 1 and kind0 == PREFIX and not inner else GENERAL
+    anchors = [(main, confirm)]
+    # Every other match has, at its first gap between words that is not a single space,
+    # the words before the gap plus one other whitespace character (or a space and one
+    # more): one anchor per such start, so no match is found twice.
+    gaps = main.count(" ") if not cjk or len(words) > 1 else 0
+    for gap in range(1, gaps + 1):
+        before = " ".join(w for _, w, _ in words[:gap])
+        spaces = _ASCII_SPACES + "?" if before.isascii() else _SPACES
+        anchors += [(before + c, GENERAL) for c in spaces if c != " "]
+        anchors += [(before + " " + c, GENERAL) for c in spaces]
+    return Pattern(
+        text=" ".join(words_in),
+        words=tuple(words),
+        anchors=tuple(anchors),
+        left=left,
+        right=right,
+        language=stem_lang,
+        case_sensitive=case_sensitive,
+        inner=inner,
+        overlap_free=_overlap_free(words, left, cjk, main),
+    )
+
+
+def _overlap_free(words: list[tuple[int, str, str]], left: bool, cjk: bool, main: str) -> bool:
+    """Whether two matches of a pattern can never overlap (then hits can just be added)."""
+    if cjk:  # substring: a literal with no proper prefix that is also a suffix
+        return len(words) == 1 and not any(main[:k] == main[-k:] for k in range(1, len(main)))
+    if not left:
+        return False
+    if len(words) == 1:
+        return _JOINED.fullmatch(words[0][1] + ("*" if words[0][0] == PREFIX else "")) is not None
+    if any(kind != LIT or "*" in literal or not _JOINED.fullmatch(literal)
+           for kind, literal, _ in words):
+        return False
+    texts = [literal for _, literal, _ in words]  # no word-level border ("hip hip")
+    return not any(texts[:k] == texts[-k:] for k in range(1, len(texts)))
+
+
+_SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())  # all 29 are < U+3001
+_ASCII_SPACES = "".join(c for c in _SPACES if c < "\x80")
