@@ -44,7 +44,7 @@ def build_vocabulary(texts: list[str], size: int) -> tuple[list[str], list[str],
     for text in texts[:500]:
         words = [w.lower().replace("\u2019", "'") for w in WORD_RE.findall(text)]
         unigrams.update(w for w in words if w.isalpha())
-        bigrams.update(f"{a} {b}" for a, b in zip(words, words[1:])
+        bigrams.update(f"{a} {b}" for a, b in zip(words, words[1:], strict=False)
                        if a.isalpha() and b.isalpha()
                        and a not in ENGLISH_STOP_WORDS and b not in ENGLISH_STOP_WORDS)
     content = [w for w, _ in unigrams.most_common() if w not in ENGLISH_STOP_WORDS and len(w) > 2]

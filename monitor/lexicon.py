@@ -146,6 +146,7 @@ def _read(root: Node | None, reader: _Reader, default_name: str, path: Path | No
             top[key] = value
     if root is None:
         reader.error(None, "empty file")
+        return lex
     for key in ("name", "description", "language"):
         if key in top:
             setattr(lex, key, reader.text(top[key], key) or getattr(lex, key))
@@ -162,7 +163,7 @@ def _read(root: Node | None, reader: _Reader, default_name: str, path: Path | No
         reader.error(root, "no 'categories'")
     else:
         _categories(top["categories"], [], reader, lex, stem_default)
-        if not lex.terms and isinstance(top["categories"], MappingNode):
+        if not lex.terms and not reader.problems:
             reader.error(top["categories"], "no terms")
     lex.fingerprint = fingerprint(lex.terms, lex.language, lex.overlap)
     return lex
@@ -326,8 +327,8 @@ def lexicon_folders() -> list[Path]:
     return list(dict.fromkeys(f.resolve() for f in folders))
 
 
-def find_lexicons(folders: list[Path] | None = None) -> list[Path]:
-    """Lexicon files (``*.yaml``, ``*.yml``) in the folders, folder by folder."""
+def lexicon_files(folders: list[Path] | None = None) -> list[Path]:
+    """Every lexicon file (``*.yaml``, ``*.yml``) in the folders, folder by folder."""
     found = []
     for folder in lexicon_folders() if folders is None else folders:
         folder = Path(folder)
@@ -335,6 +336,18 @@ def find_lexicons(folders: list[Path] | None = None) -> list[Path]:
             found += sorted(p for p in folder.iterdir()
                             if p.suffix in (".yaml", ".yml") and p.is_file())
     return found
+
+
+def find_lexicons(folders: list[Path] | None = None) -> list[Path]:
+    """One file per lexicon name: where a name is in several folders, the first wins."""
+    seen: set[str] = set()
+    out = []
+    for path in lexicon_files(folders):
+        name = lexicon_name(path)
+        if name not in seen:
+            seen.add(name)
+            out.append(path)
+    return out
 
 
 def lexicon_name(path: Path) -> str:

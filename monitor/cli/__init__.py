@@ -61,3 +61,4 @@ def run() -> None:
 
 
 from . import ingest, store_commands, tally, trends  # noqa: E402,F401  (register commands)
+from . import lexicon  # noqa: E402,F401  (the monitor lexicon group)
