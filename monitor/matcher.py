@@ -1,15 +1,19 @@
 """Compile a set of lexicons to one multi-pattern automaton and count terms in text.
 
-An engine scans the text once for the *anchors* of all patterns (the literal each
-pattern starts with); every candidate is then confirmed by :mod:`monitor.patterns`, the
-same code for both engines, so they cannot disagree:
+An engine scans the text once for the *literals* of all patterns (see
+``patterns.anchors``); each hit is then confirmed by :mod:`monitor.patterns`, the same
+code for both engines, so they cannot disagree:
 
-* ``hyperscan``: pure-literal databases (compiled in milliseconds). ASCII anchors are
-  searched in an offset-preserving ASCII view of the text (each other character
-  becomes ``?``), so offsets are character offsets; other anchors (CJK, accented) in
-  the UTF-8 text, whose byte offsets are converted for the few hits.
-* ``aho``: one pyahocorasick automaton over the text itself (the fallback where
-  hyperscan is not installed; it is x86_64-only).
+* ``hyperscan``: pure-literal databases (compiled in well under a second for 2,000
+  terms). ASCII literals are searched in the text's ASCII view, which has one byte per
+  character; others (CJK, accented) in the UTF-8 text, whose byte offsets are converted
+  only for the hits that need them.
+* ``aho``: pyahocorasick automatons over the same view and text (the fallback where
+  hyperscan is missing: it is x86_64-only).
+
+Most hits of plain words carry their word boundaries in the literal itself (a separator
+on each side); for a term that can simply be added up such a hit is only recorded, and
+counted in one go at the end. Everything else goes through the hit callback.
 
 Counting rules (see the README): every term counts on its own, so overlapping terms
 each count; a term's own matches (its text and variants together) never overlap:
@@ -17,12 +21,13 @@ leftmost, then longest, wins; a match inside a match of one of the term's ``exce
 phrases does not count; a lexicon with ``overlap: longest`` partitions the text
 leftmost-longest across all its terms instead (a tie goes to the term listed first).
 
-A :class:`Matcher` pickles as its lexicons and engine name and is recompiled on
-unpickling (well under a second for 2,000 terms), so it can go to worker processes.
+A :class:`Matcher` pickles as its lexicons and engine name and is recompiled when
+unpickled (under a second for 2,000 terms), so it can be sent to worker processes.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
@@ -30,14 +35,15 @@ from operator import itemgetter
 from .lexicon import Lexicon, LexiconError, Term
 from .patterns import (
     ASCII_W,
-    GENERAL,
-    LITERAL,
-    PREFIX1,
+    HIT_BOTH,
+    HIT_EXTEND,
+    HIT_LEFT_EXTEND,
+    HIT_OK,
     REST_RE,
     SEPARATORS,
-    SIMPLE,
     Pattern,
     PatternError,
+    ascii_view,
     compile_pattern,
     ends_word_or_possessive,
     fold,
@@ -70,52 +76,78 @@ def _collect_hit(gid: int, start: int, end: int, flags: int, hits: list) -> None
 class _Side:
     """Patterns compared on one form of the text (folded, or case-sensitive).
 
-    ``groups[gid]`` lists (confirm, anchor length, pattern, fast term or -1, slot) for
-    the patterns sharing anchor ``gid``; ``slot`` is 2 * term index (+1 for excepts).
-    ASCII anchors are searched in the ASCII view of the text, others in the text itself.
+    ``groups[gid]`` lists (HIT_* code, tail, length, pattern, fast term or -1, slot) for
+    the patterns found by literal ``gid``; ``slot`` is 2 * term index (+1 for excepts).
+    Literals whose every hit is a counted match of a *fast* term (one that can just be
+    added up) are searched separately: counting them needs no Python per hit but one
+    list append. View literals are searched in the text's ASCII view, others in the text.
     """
 
     def __init__(self, entries: list[tuple[Pattern, int, int]], engine: str) -> None:
-        ids: dict[str, int] = {}
-        self.groups: list[list[tuple[int, int, Pattern, int, int]]] = []
+        found: dict[tuple[str, bool], list] = {}
         for pattern, fast, slot in entries:
-            for anchor, confirm in pattern.anchors:
-                if anchor not in ids:
-                    ids[anchor] = len(self.groups)
-                    self.groups.append([])
-                if "?" in anchor and confirm in (SIMPLE, PREFIX1):
-                    confirm = GENERAL  # "?" in the ASCII view also stands for non-ASCII
-                self.groups[ids[anchor]].append((confirm, len(anchor), pattern, fast, slot))
-        self.empty = not ids
-        plain = {a: i for a, i in ids.items() if a.isascii()}
-        other = {a: i for a, i in ids.items() if not a.isascii()}
-        self.views = [_scanner(engine, plain, ascii_view=True) if plain else None,
-                      _scanner(engine, other, ascii_view=False) if other else None]
+            for literal, code, in_view, tail, length in pattern.anchors:
+                found.setdefault((literal, in_view), []).append(
+                    (code, tail, length, pattern, fast, slot))
+
+        def exact(group: list) -> bool:
+            return all(e[0] in (HIT_OK, HIT_EXTEND) and e[4] >= 0 for e in group)
+
+        # exact literals get the lowest ids: the hit callback tells them apart by id
+        keys = sorted(found, key=lambda k: not exact(found[k]))
+        self.groups = [found[k] for k in keys]
+        self.n_exact = sum(1 for group in self.groups if exact(group))
+        self.exact_terms = [[e[4] for e in group] for group in self.groups[: self.n_exact]]
+        self.empty = not keys
+        self.scans = []  # (scan function, in_view)
+        for in_view in (True, False):
+            chosen = {k[0]: gid for gid, k in enumerate(keys) if k[1] == in_view}
+            if chosen:
+                self.scans.append((_scanner(engine, chosen, in_view), in_view))
 
     def run(self, norm: str, counts: dict, spans: dict, keep_all: bool) -> None:
-        """Confirm every anchor hit in ``norm``; add to ``counts`` or ``spans``."""
+        """Confirm every literal hit in ``norm``; add to ``counts`` or ``spans``."""
+        exact_hits: list[int] = []
+        for scan, in_view in self.scans:
+            if not in_view and norm.isascii():
+                continue  # no non-ASCII literal can occur
+            sink = self._sink(norm, 1 if in_view else 0, counts, spans, keep_all)
+            if keep_all or not self.n_exact:
+                scan(ascii_view(norm) if in_view else norm, sink, 0)
+                continue
+            hit = _split(self.n_exact, exact_hits.append, sink)
+            scan(ascii_view(norm) if in_view else norm, hit, self.n_exact)
+        for gid, n in Counter(exact_hits).items():
+            for term in self.exact_terms[gid]:
+                counts[term] = counts.get(term, 0) + n
+
+    def _sink(self, norm: str, shift: int, counts: dict, spans: dict, keep_all: bool):
+        """The hit callback: ``end - shift`` is where the literal ends in ``norm``."""
         groups, n = self.groups, len(norm)
         seps, word_chars = SEPARATORS, ASCII_W
         word_start, word_end = starts_word, ends_word_or_possessive
 
         def sink(gid: int, _start: int, end: int, _flags: int = 0, _ctx: object = None) -> None:
-            for confirm, alen, pattern, fast, slot in groups[gid]:
-                s = end - alen
-                if confirm <= PREFIX1:  # SIMPLE or PREFIX1: check the left boundary here
-                    if s:
+            for code, tail, alen, pattern, fast, slot in groups[gid]:
+                e = end - shift - tail
+                s = e - alen
+                if code == HIT_OK:
+                    pass
+                elif code <= HIT_BOTH:
+                    if code == HIT_BOTH and s:
                         c = norm[s - 1]
                         if c not in seps and (c in word_chars or not word_start(norm, s)):
                             continue
-                    if confirm == SIMPLE:
-                        if end < n:
-                            c = norm[end]
-                            if c not in seps and (c in word_chars or not word_end(norm, end)):
-                                continue
-                        e = end
-                    else:
-                        e = REST_RE.match(norm, end).end()
-                elif confirm == LITERAL:
-                    e = end
+                    if e < n:
+                        c = norm[e]
+                        if c not in seps and (c in word_chars or not word_end(norm, e)):
+                            continue
+                elif code <= HIT_LEFT_EXTEND:
+                    if code == HIT_LEFT_EXTEND and s:
+                        c = norm[s - 1]
+                        if c not in seps and (c in word_chars or not word_start(norm, s)):
+                            continue
+                    e = REST_RE.match(norm, e).end()
                 else:
                     e = pattern.match_at(norm, s)
                     if e < 0:
@@ -127,46 +159,58 @@ class _Side:
                 else:
                     spans[slot] = [(s, e)]
 
-        plain, other = self.views
-        if plain is not None:
-            plain(norm.encode("ascii", "replace"), sink)
-        if other is not None and not norm.isascii():
-            other(norm, sink)
+        return sink
 
 
-def _scanner(engine: str, ids: dict[str, int], ascii_view: bool):
-    """A function (text, sink) calling ``sink(gid, 0, end)`` for every anchor hit.
+def _split(n_exact: int, record, sink):
+    """A hit callback recording exact literals (ids below ``n_exact``), confirming others."""
 
-    The ASCII view is ``bytes`` (each non-ASCII character is ``?``, so offsets are
-    character offsets); the other view is the ``str`` itself.
+    def hit(gid: int, start: int, end: int, flags: int = 0, ctx: object = None) -> None:
+        if gid < n_exact:
+            record(gid)
+        else:
+            sink(gid, start, end)
+
+    return hit
+
+
+def _scanner(engine: str, ids: dict[str, int], in_view: bool):
+    """A function (text, sink, exact) calling ``sink(gid, 0, end)`` for each literal hit.
+
+    The view is ``bytes`` with one byte per character; the text itself is a ``str``,
+    scanned by hyperscan as UTF-8, whose byte offsets are converted to character
+    offsets for hits of literals ``gid >= exact`` (the others are only counted).
     """
     if engine == "aho":
         import ahocorasick
 
         automaton = ahocorasick.Automaton()
-        for anchor, gid in ids.items():
-            automaton.add_word(anchor, gid)
+        for literal, gid in ids.items():
+            automaton.add_word(literal, gid)
         automaton.make_automaton()
 
-        def scan_aho(text, sink) -> None:
-            for end, gid in automaton.iter(text.decode("ascii") if ascii_view else text):
+        def scan_aho(text, sink, exact: int) -> None:
+            for end, gid in automaton.iter(text.decode("ascii") if in_view else text):
                 sink(gid, 0, end + 1)
 
         return scan_aho
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(expressions=[a.encode() for a in ids], ids=list(ids.values()),
                elements=len(ids), flags=0, literal=True)
-    if ascii_view:
-        return lambda data, sink: db.scan(data, match_event_handler=sink)
+    if in_view:
+        return lambda data, sink, exact: db.scan(data, match_event_handler=sink)
 
-    def scan_utf8(text: str, sink) -> None:
+    def scan_utf8(text: str, sink, exact: int) -> None:
         data = text.encode("utf-8")
         hits: list[tuple[int, int]] = []
         db.scan(data, match_event_handler=_collect_hit, context=hits)
         hits.sort(key=itemgetter(1))
         byte = char = 0
-        for gid, end in hits:  # byte -> character offsets, walking forward once
-            if end != byte:
+        for gid, end in hits:
+            if gid < exact:
+                sink(gid, 0, 0)
+                continue
+            if end != byte:  # byte -> character offsets, walking forward once
                 char += len(data[byte:end].decode("utf-8"))
                 byte = end
             sink(gid, 0, char)

@@ -52,7 +52,12 @@ LANGUAGES = {
     "es": "spanish", "sv": "swedish",
 }
 LIT, PREFIX, STEM = 0, 1, 2  # kinds of pattern word: literal, literal + "*", stemmed
-SIMPLE, PREFIX1, LITERAL, GENERAL = 0, 1, 2, 3  # how a hit is confirmed (compile_pattern)
+SIMPLE, PREFIX1, LITERAL, GENERAL = 0, 1, 2, 3  # what a match start needs (compile_pattern)
+# What is left to confirm for a hit of an engine literal (see anchors()): nothing, the
+# word end after it, both word boundaries, extend to the end of the word (after checking
+# the left boundary), or everything (Pattern.match_at).
+HIT_OK, HIT_RIGHT, HIT_BOTH, HIT_EXTEND, HIT_LEFT_EXTEND, HIT_GENERAL = range(6)
+Anchor = tuple[str, int, bool, int, int]  # literal, HIT_*, in view, tail, length
 
 
 class PatternError(ValueError):
@@ -159,26 +164,24 @@ def _inner_regex(words: tuple[tuple[int, str, str], ...]) -> re.Pattern[str]:
 class Pattern:
     """A compiled term text, matched against the folded (or prepared) text.
 
-    ``words``: (kind, literal, stem) per pattern word. ``anchors``: (literal, confirm)
-    pairs; every match starts with exactly one of the literals (a phrase's words joined
-    by one space, or its first word followed by other whitespace), which is what engines
-    search for; ``confirm`` says what is left to check (SIMPLE, PREFIX1, LITERAL or
-    GENERAL, see :func:`compile_pattern`). ``anchor`` is the main (first) literal.
+    ``words``: (kind, literal, stem) per pattern word. ``anchors``: what engines search
+    for, as (literal, HIT_* code, in_view, tail, length): every match is found by exactly
+    one literal (see :func:`anchors`); ``in_view`` literals are searched in
+    :func:`ascii_view`, the others in the text itself; the matched text ends ``tail``
+    characters before the literal does and is ``length`` long (a view literal may carry
+    one character of context on each side). ``anchor``: what every match starts with.
     """
 
     text: str
     words: tuple[tuple[int, str, str], ...]
-    anchors: tuple[tuple[str, int], ...]
+    anchor: str
+    anchors: tuple[Anchor, ...]
     left: bool
     right: bool
     language: str | None
     case_sensitive: bool
     inner: bool  # some word has a * inside it: confirmed with a regex
     overlap_free: bool  # two matches of this pattern can never overlap
-
-    @property
-    def anchor(self) -> str:
-        return self.anchors[0][0]
 
     def match_at(self, text: str, start: int) -> int:
         """End of the match starting at ``start``, or -1."""
@@ -269,20 +272,21 @@ def compile_pattern(
             head.append(literal.split("*")[0])
         main = " ".join(head)
         confirm = PREFIX1 if len(words) == 1 and kind0 == PREFIX and not inner else GENERAL
-    anchors = [(main, confirm)]
-    # Every other match has, at its first gap between words that is not a single space,
-    # the words before the gap plus one other whitespace character (or a space and one
-    # more): one anchor per such start, so no match is found twice.
+    # Other matches have, at their first gap between words that is not one space, the
+    # words before the gap plus another whitespace character (or a space and one more).
+    starts = [(main, confirm)]
     gaps = main.count(" ") if not cjk or len(words) > 1 else 0
     for gap in range(1, gaps + 1):
         before = " ".join(w for _, w, _ in words[:gap])
-        spaces = _ASCII_SPACES + "?" if before.isascii() else _SPACES
-        anchors += [(before + c, GENERAL) for c in spaces if c != " "]
-        anchors += [(before + " " + c, GENERAL) for c in spaces]
+        ascii_before = before.isascii()  # then the view has " " for any ASCII whitespace
+        starts += [(before + c, GENERAL)
+                   for c in ("?" if ascii_before else _SPACES.replace(" ", ""))]
+        starts += [(before + " " + c, GENERAL) for c in (" ?" if ascii_before else _SPACES)]
     return Pattern(
         text=" ".join(words_in),
         words=tuple(words),
-        anchors=tuple(anchors),
+        anchor=main,
+        anchors=anchors(starts, left),
         left=left,
         right=right,
         language=stem_lang,
@@ -308,4 +312,56 @@ def _overlap_free(words: list[tuple[int, str, str]], left: bool, cjk: bool, main
 
 
 _SPACES = "".join(c for c in map(chr, range(0x3001)) if c.isspace())  # all 29 are < U+3001
-_ASCII_SPACES = "".join(c for c in _SPACES if c < "\x80")
+
+# The ASCII view of a text: same length, non-ASCII characters become "?", ASCII
+# whitespace " ", other ASCII punctuation except ' - ? "\x01" (not NUL: hyperscan's
+# Python binding ends expressions at NUL). Word
+# characters, the space, ' and - stay, so most anchors are literals of the view; and a
+# view literal can start with the character before a word and end with the one after
+# it, which keeps hits inside words ("art" in "party") from ever reaching Python.
+_TABLE = bytearray(range(256))
+for _b in range(128):
+    _c = chr(_b)
+    if _c not in ASCII_W and _c not in " '-?":
+        _TABLE[_b] = ord(" ") if _c.isspace() else 1
+VIEW_TABLE = bytes(_TABLE)
+SEPS = ("\x01", " ")  # view characters that always separate words
+OTHERS = ("'", "-", "?")  # may join words or stand for a letter: check the text
+
+
+def ascii_view(text: str) -> bytes:
+    """The ASCII view of ``text`` (see above), between two "\x01" (text start and end)."""
+    return b"".join((b"\x01", text.encode("ascii", "replace").translate(VIEW_TABLE), b"\x01"))
+
+
+def anchors(starts: list[tuple[str, int]], left: bool) -> tuple[Anchor, ...]:
+    """Engine literals for the texts a match can start with (see :class:`Pattern`).
+
+    ASCII starts go to the view. A start needing a word boundary on its left gets one
+    literal per view character that may precede a word; a plain word (SIMPLE) preceded
+    by a separator also gets one per separator after it, and those hits need no check.
+    A start with characters the view changes can only be confirmed by ``match_at``.
+    """
+    out: list[Anchor] = []
+    for start, kind in starts:
+        code = {SIMPLE: HIT_BOTH, PREFIX1: HIT_LEFT_EXTEND if left else HIT_EXTEND,
+                LITERAL: HIT_OK}.get(kind, HIT_GENERAL)
+        if not start.isascii():
+            out.append((start, code, False, 0, len(start)))
+            continue
+        literal = start.encode().translate(VIEW_TABLE).decode()
+        n = len(start)
+        if literal != start or "?" in start or "\x01" in start:
+            code = HIT_GENERAL  # the view cannot tell these characters apart
+        if not (left and start[0] in ASCII_W):
+            out.append((literal, code, True, 0, n))
+        elif code == HIT_BOTH:
+            out += [(p + literal + q, HIT_OK, True, 1, n) for p in SEPS for q in SEPS]
+            out += [(p + literal + q, HIT_RIGHT, True, 1, n) for p in SEPS for q in OTHERS]
+            out += [(p + literal, HIT_BOTH, True, 0, n) for p in OTHERS]
+        elif code == HIT_LEFT_EXTEND:
+            out += [(p + literal, HIT_EXTEND, True, 0, n) for p in SEPS]
+            out += [(p + literal, HIT_LEFT_EXTEND, True, 0, n) for p in OTHERS]
+        else:
+            out += [(p + literal, code, True, 0, n) for p in SEPS + OTHERS]
+    return tuple(out)

@@ -88,9 +88,11 @@ def reference_count(lexicon: Lexicon, text: str) -> Counter:
 
 
 # Small alphabets so that terms, variants, excepts and text collide often.
-WORDS = ["a", "ab", "b", "ba", "sec", "security", "China", "us", "US", "国", "中国", "中国人"]
+WORDS = ["a", "ab", "b", "ba", "sec", "security", "China", "us", "US", "国", "中国", "中国人",
+         "a?b", "a.b", "#a"]
 TEXT_WORDS = ["a", "ab", "b", "ba", "s", "sec", "security", "Security", "SECURITY", "China",
-              "us", "US", "国", "中国", "人", "é", "É", "1", "ß", "İ", "Σ", "ς", "x"]
+              "us", "US", "国", "中国", "人", "é", "É", "1", "ß", "İ", "Σ", "ς", "x", "a?b",
+              "aéb", "a.b", "a,b", "#a", "#ab"]
 SEPARATORS = [" ", " ", " ", "", "  ", "\n", " \n", "\t", "\xa0", ". ", ",", "'", "\u2019",
               "'s ", "\u2019s", "-", "_", "?", "\u2003"]
 

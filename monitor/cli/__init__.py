@@ -60,5 +60,4 @@ def run() -> None:
         sys.exit(130)
 
 
-from . import ingest, store_commands, tally, trends  # noqa: E402,F401  (register commands)
-from . import lexicon  # noqa: E402,F401  (the monitor lexicon group)
+from . import ingest, lexicon, store_commands, tally, trends  # noqa: E402,F401  (register commands)
