@@ -108,15 +108,12 @@ class _Side:
     def run(self, norm: str, counts: dict, spans: dict, keep_all: bool) -> None:
         """Confirm every literal hit in ``norm``; add to ``counts`` or ``spans``."""
         exact_hits: list[int] = []
+        exact = 0 if keep_all else self.n_exact  # ids below: only record the hit
         for scan, in_view in self.scans:
             if not in_view and norm.isascii():
                 continue  # no non-ASCII literal can occur
             sink = self._sink(norm, 1 if in_view else 0, counts, spans, keep_all)
-            if keep_all or not self.n_exact:
-                scan(ascii_view(norm) if in_view else norm, sink, 0)
-                continue
-            hit = _split(self.n_exact, exact_hits.append, sink)
-            scan(ascii_view(norm) if in_view else norm, hit, self.n_exact)
+            scan(ascii_view(norm) if in_view else norm, exact, exact_hits.append, sink)
         for gid, n in Counter(exact_hits).items():
             for term in self.exact_terms[gid]:
                 counts[term] = counts.get(term, 0) + n
@@ -149,6 +146,8 @@ class _Side:
                             continue
                     e = REST_RE.match(norm, e).end()
                 else:
+                    if s < 0 or e > n:  # a "\x01" literal hit the view's padding
+                        continue
                     e = pattern.match_at(norm, s)
                     if e < 0:
                         continue
@@ -175,11 +174,12 @@ def _split(n_exact: int, record, sink):
 
 
 def _scanner(engine: str, ids: dict[str, int], in_view: bool):
-    """A function (text, sink, exact) calling ``sink(gid, 0, end)`` for each literal hit.
+    """A function (text, exact, record, sink) scanning for the literals ``ids``.
 
-    The view is ``bytes`` with one byte per character; the text itself is a ``str``,
-    scanned by hyperscan as UTF-8, whose byte offsets are converted to character
-    offsets for hits of literals ``gid >= exact`` (the others are only counted).
+    A hit of literal ``gid`` calls ``record(gid)`` if ``gid < exact``, else
+    ``sink(gid, 0, end)``. The view is ``bytes`` with one byte per character; the text
+    itself is a ``str``, which hyperscan scans as UTF-8: its byte offsets are converted to
+    character offsets for the hits that go to ``sink``.
     """
     if engine == "aho":
         import ahocorasick
@@ -189,18 +189,24 @@ def _scanner(engine: str, ids: dict[str, int], in_view: bool):
             automaton.add_word(literal, gid)
         automaton.make_automaton()
 
-        def scan_aho(text, sink, exact: int) -> None:
+        def scan_aho(text, exact: int, record, sink) -> None:
             for end, gid in automaton.iter(text.decode("ascii") if in_view else text):
-                sink(gid, 0, end + 1)
+                if gid < exact:
+                    record(gid)
+                else:
+                    sink(gid, 0, end + 1)
 
         return scan_aho
     db = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
     db.compile(expressions=[a.encode() for a in ids], ids=list(ids.values()),
                elements=len(ids), flags=0, literal=True)
     if in_view:
-        return lambda data, sink, exact: db.scan(data, match_event_handler=sink)
+        def scan_view(data: bytes, exact: int, record, sink) -> None:
+            db.scan(data, match_event_handler=_split(exact, record, sink) if exact else sink)
 
-    def scan_utf8(text: str, sink, exact: int) -> None:
+        return scan_view
+
+    def scan_utf8(text: str, exact: int, record, sink) -> None:
         data = text.encode("utf-8")
         hits: list[tuple[int, int]] = []
         db.scan(data, match_event_handler=_collect_hit, context=hits)
@@ -208,7 +214,7 @@ def _scanner(engine: str, ids: dict[str, int], in_view: bool):
         byte = char = 0
         for gid, end in hits:
             if gid < exact:
-                sink(gid, 0, 0)
+                record(gid)
                 continue
             if end != byte:  # byte -> character offsets, walking forward once
                 char += len(data[byte:end].decode("utf-8"))

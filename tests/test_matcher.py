@@ -172,3 +172,13 @@ def test_bad_engine_and_bad_term():
 
     with pytest.raises(LexiconError):
         Matcher([Lexicon("x", terms=[Term("*", "c")])])
+
+
+def test_terms_with_punctuation_at_text_edges(engine):
+    lexicon = lexicon_from_dict({"categories": {"c": ["#metoo", "u.s.", "#*a", "-based"]}}, "t")
+    matcher = Matcher([lexicon], engine=engine)
+    text = "#metoo in the u.s. #a evidence-based and the U.S."
+    found = matcher.matches(text)
+    assert [text[m.start:m.end] for m in found] == ["#metoo", "u.s.", "#a", "-based", "U.S."]
+    assert all(0 <= m.start < m.end <= len(text) for m in found)
+    assert [(m.start, m.end) for m in matcher.matches("#a")] == [(0, 2)]
