@@ -78,9 +78,9 @@ class _Side:
 
     ``groups[gid]`` lists (HIT_* code, tail, length, pattern, fast term or -1, slot) for
     the patterns found by literal ``gid``; ``slot`` is 2 * term index (+1 for excepts).
-    Literals whose every hit is a counted match of a *fast* term (one that can just be
-    added up) are searched separately: counting them needs no Python per hit but one
-    list append. View literals are searched in the text's ASCII view, others in the text.
+    *Exact* literals, whose every hit is a counted match of a term that can simply be
+    added up, get the lowest ids: in ``count`` their hits are only recorded and counted
+    in one go. View literals are searched in the text's ASCII view, others in the text.
     """
 
     def __init__(self, entries: list[tuple[Pattern, int, int]], engine: str) -> None:
