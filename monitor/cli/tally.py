@@ -85,17 +85,23 @@ def demo(obj: Context, out: Path, workers: int | None) -> None:
 
     Example: monitor demo --db db/demo.db --out reports/
     """
-    from ..demo import DemoCorpusMissing, sotu_documents
+    from ..config import ConfigError
+    from ..demo import DemoCorpusMissing, run_demo
 
-    try:
-        result = obj.db.add_documents(sotu_documents())
-    except DemoCorpusMissing as exc:
-        fail(str(exc))
-        sys.exit(1)
+    lexicons, failed = load_lexicons(())
+    run_id = obj.db.start_run("demo")
+    with _progress_bar(249, "tally") as bar:
+        try:
+            result = run_demo(obj.db, out, workers, lexicons, progress=bar.update)
+        except (DemoCorpusMissing, ConfigError, ValueError) as exc:
+            obj.db.finish_run(run_id, failed=1, message=str(exc))
+            fail(str(exc))
+            sys.exit(1)
+    obj.db.finish_run(run_id, added=result.added, skipped=result.skipped)
     click.echo(f"ingested State of the Union addresses: added {result.added}, "
                f"skipped duplicates {result.skipped}, failed 0")
-    lexicons, failed = load_lexicons(())
-    _print_tally(_run_tally(obj, lexicons, workers), prefix="tally ")
+    _print_tally(result.tally, prefix="tally ")
+    click.echo(f"report: {result.report / 'index.html'}")
     if failed:
         sys.exit(1)
 
