@@ -1,6 +1,6 @@
 """End-to-end tally speed on the UN General Debate corpus. Run by hand, not in CI:
 
-    .venv/bin/python benchmarks/tally_speed.py [--docs N] [--workers N]
+    .venv/bin/python benchmarks/tally_speed.py [--docs N] [--skip N] [--workers N]
 
 In one run, on the same texts and the same ~2,000-term lexicon (words, phrases, wildcards):
 1. the bare scanning loop: ``Matcher.count`` over the texts held in memory, one core;
@@ -41,13 +41,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--docs", type=int, default=20_000, help="speeches (default: all)")
     parser.add_argument("--terms", type=int, default=2000)
+    parser.add_argument("--skip", type=int, default=2000,
+                        help="leave out the N most frequent words and bigrams (0 = densest)")
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args()
     if not CORPUS.is_dir():
         raise SystemExit(f"corpus not found: {CORPUS}")
     texts = load_speeches(args.docs)
     megabytes = sum(len(t.encode("utf-8")) for t in texts) / 1e6
-    words, phrases, wildcards = build_vocabulary(texts, args.terms)
+    words, phrases, wildcards = build_vocabulary(texts, args.terms, args.skip)
     with tempfile.TemporaryDirectory() as tmp:
         lexicon_file = Path(tmp) / "bench.yaml"
         lexicon_file.write_text(yaml.safe_dump(

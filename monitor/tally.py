@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 #: Documents a worker reads and scans per task; a few MB of text each.
 CHUNK_DOCS = 256
 #: Documents written per transaction, so a crash loses little and readers are not blocked.
-COMMIT_DOCS = 20_000
+COMMIT_DOCS = 5000
 
 
 @dataclass
@@ -141,18 +141,17 @@ def _tally_group(db, group, ids, pending, workers, progress, report) -> None:
     from .matcher import Matcher
 
     matcher = Matcher(group)
-    term_ids = _term_ids(db, matcher, ids)
+    scanner = _Scanner(matcher, _term_ids(db, matcher, ids))
     group_ids = [ids[lex.name] for lex in group]
     fingerprints = {ids[lex.name]: lex.fingerprint for lex in group}
-    results = _scan(db, matcher, group, pending, workers)
     count_rows: list[tuple[int, int, int]] = []
     tallied_rows: list[tuple[int, int, str]] = []
-    for doc_ids, doc_counts in results:
-        for doc_id, counts in zip(doc_ids, doc_counts, strict=True):
-            for term_index, n in counts.items():
-                count_rows.append((doc_id, term_ids[term_index], n))
-                report.counts[matcher.terms[term_index][0]] += 1
-            tallied_rows.extend((doc_id, lid, fingerprints[lid]) for lid in group_ids)
+    for doc_ids, rows, stored in _scan(db, scanner, group, pending, workers):
+        count_rows += rows
+        for name, n in stored.items():
+            report.counts[name] += n
+        tallied_rows.extend((doc_id, lid, fingerprints[lid])
+                            for doc_id in doc_ids for lid in group_ids)
         if len(tallied_rows) >= COMMIT_DOCS * len(group_ids):
             _write(db, count_rows, tallied_rows)
             count_rows, tallied_rows = [], []
@@ -171,63 +170,107 @@ def _term_ids(db: Database, matcher: Matcher, ids: dict[str, int]) -> list[int]:
 
 
 def _write(db: Database, count_rows: list, tallied_rows: list) -> None:
+    """Insert a batch in one transaction.
+
+    Per-row foreign-key checks would double the cost of the insert, so they are off for
+    it; instead the batch's documents and terms are checked once each, inside the same
+    transaction, and rows of a document deleted meanwhile are dropped.
+    """
     if not tallied_rows:
         return
-    with db.transaction() as conn:
-        conn.executemany(
-            "INSERT OR REPLACE INTO counts (document_id, term_id, count) VALUES (?, ?, ?)",
-            count_rows,
-        )
-        conn.executemany(
-            "INSERT OR REPLACE INTO tallied (document_id, lexicon_id, fingerprint)"
-            " VALUES (?, ?, ?)", tallied_rows,
-        )
+    conn = db.conn
+    conn.execute("PRAGMA foreign_keys = OFF")
+    try:
+        with db.transaction():
+            doc_ids = json.dumps(sorted({row[0] for row in tallied_rows}))
+            gone = {r[0] for r in conn.execute(
+                "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM documents)",
+                (doc_ids,))}
+            term_ids = json.dumps(sorted({row[1] for row in count_rows}))
+            if conn.execute("SELECT count(*) FROM json_each(?) WHERE value NOT IN"
+                            " (SELECT id FROM terms)", (term_ids,)).fetchone()[0]:
+                raise RuntimeError("a lexicon's terms changed during the tally; run it again")
+            if gone:
+                count_rows = [row for row in count_rows if row[0] not in gone]
+                tallied_rows = [row for row in tallied_rows if row[0] not in gone]
+            conn.executemany(
+                "INSERT OR REPLACE INTO counts (document_id, term_id, count) VALUES (?, ?, ?)",
+                count_rows,
+            )
+            conn.executemany(
+                "INSERT OR REPLACE INTO tallied (document_id, lexicon_id, fingerprint)"
+                " VALUES (?, ?, ?)", tallied_rows,
+            )
+    finally:
+        conn.execute("PRAGMA foreign_keys = ON")
 
 
 # -- scanning, in this process or one worker per core -------------------------------
-_worker_matcher: Matcher | None = None
+class _Scanner:
+    """A matcher with the database ids of its terms: texts in, ``counts`` rows out.
+
+    Workers build the rows themselves, so the writing process only inserts them.
+    """
+
+    def __init__(self, matcher: Matcher, term_ids: list[int]) -> None:
+        self.matcher, self.term_ids = matcher, term_ids
+        self.lexicon_of = [name for name, _ in matcher.terms]
+
+    def rows(self, doc_ids: list[int], texts: list[str]) -> tuple[list, dict[str, int]]:
+        rows: list[tuple[int, int, int]] = []
+        stored: dict[str, int] = {}
+        term_ids, lexicon_of = self.term_ids, self.lexicon_of
+        for doc_id, text in zip(doc_ids, texts, strict=True):
+            counts = self.matcher.count(text)
+            for index in counts:
+                stored[lexicon_of[index]] = stored.get(lexicon_of[index], 0) + 1
+            # in primary-key order, so the insert appends to the table's b-tree
+            rows += sorted((doc_id, term_ids[index], n) for index, n in counts.items())
+        return rows, stored
+
+
+_worker_scanner: _Scanner | None = None
 _worker_conn = None
 
 
 def _scan(
-    db: Database, matcher: Matcher, group: Sequence[Lexicon], pending: list[int],
+    db: Database, scanner: _Scanner, group: Sequence[Lexicon], pending: list[int],
     workers: int | None,
-) -> Iterator[tuple[list[int], list[dict[int, int]]]]:
-    """Yield (document ids, per-document term counts) chunk by chunk, in id order."""
-    global _worker_matcher
+) -> Iterator[tuple[list[int], list[tuple[int, int, int]], dict[str, int]]]:
+    """Yield (document ids, their count rows, rows per lexicon) chunk by chunk, in order."""
+    global _worker_scanner
     chunks = [pending[i:i + CHUNK_DOCS] for i in range(0, len(pending), CHUNK_DOCS)]
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(chunks) <= 1 or str(db.path) == ":memory:":
         for chunk in chunks:
-            texts = _read_texts(db.conn, chunk)
-            yield chunk, [matcher.count(t) for t in texts]
+            yield chunk, *scanner.rows(chunk, _read_texts(db.conn, chunk))
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    _worker_matcher = matcher
+    _worker_scanner = scanner
     try:
-        with context.Pool(workers, _init_worker, (list(group), str(db.path.resolve()))) as pool:
+        with context.Pool(workers, _init_worker,
+                          (list(group), scanner.term_ids, str(db.path.resolve()))) as pool:
             yield from pool.imap(_scan_chunk, chunks)
     finally:
-        _worker_matcher = None
+        _worker_scanner = None
 
 
-def _init_worker(group: list[Lexicon], db_path: str) -> None:
-    """Build the matcher in a spawned worker (a forked one inherits the parent's)."""
+def _init_worker(group: list[Lexicon], term_ids: list[int], db_path: str) -> None:
+    """Build the scanner in a spawned worker (a forked one inherits the parent's)."""
     import sqlite3
 
-    global _worker_matcher, _worker_conn
-    if _worker_matcher is None:
+    global _worker_scanner, _worker_conn
+    if _worker_scanner is None:
         from .matcher import Matcher
 
-        _worker_matcher = Matcher(group)
+        _worker_scanner = _Scanner(Matcher(group), term_ids)
     _worker_conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=60)
 
 
-def _scan_chunk(chunk: list[int]) -> tuple[list[int], list[dict[int, int]]]:
-    assert _worker_matcher is not None and _worker_conn is not None
-    texts = _read_texts(_worker_conn, chunk)
-    return chunk, [_worker_matcher.count(t) for t in texts]
+def _scan_chunk(chunk: list[int]) -> tuple[list[int], list, dict[str, int]]:
+    assert _worker_scanner is not None and _worker_conn is not None
+    return chunk, *_worker_scanner.rows(chunk, _read_texts(_worker_conn, chunk))
 
 
 def _read_texts(conn, chunk: list[int]) -> list[str]:

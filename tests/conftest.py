@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,9 @@ from monitor.store import Database
 
 REPO = Path(__file__).resolve().parents[1]
 CORPORA = REPO.parent / "shared" / "corpora"
+
+# compiled matchers are cached on disk; the tests keep theirs out of the user's cache
+os.environ["MONITOR_CACHE"] = tempfile.mkdtemp(prefix="monitor-cache-")
 
 
 def corpus_path(relative: str) -> Path:

@@ -110,3 +110,20 @@ def test_cli_tally_reports_and_bad_lexicon_exits_1(tmp_path):
     assert "bad.yaml" in result.stderr
     again = runner.invoke(main, ["--db", str(dbfile), "tally", "-l", str(good)])
     assert again.exit_code == 0 and "scanned 0 documents" in again.stdout
+
+
+def test_a_document_deleted_during_the_tally_leaves_no_orphan_counts(db):
+    add(db, *(f"security number {i}" for i in range(CHUNK_DOCS + 10)))
+    victim = rows(db, "SELECT min(id) FROM documents")[0][0]
+
+    def delete_first_document(done: int) -> None:
+        with db.transaction() as conn:
+            conn.execute("DELETE FROM documents WHERE id = ?", (victim,))
+
+    report = tally_documents(db, [lexicon_from_dict(POWER, "power")], workers=1,
+                             progress=delete_first_document)
+    assert report.scanned == {"power": CHUNK_DOCS + 10}
+    assert rows(db, "SELECT count(*) FROM counts WHERE document_id = ?", victim)[0][0] == 0
+    assert rows(db, "SELECT count(*) FROM tallied")[0][0] == CHUNK_DOCS + 9
+    assert rows(db, "PRAGMA foreign_key_check") == []
+    assert rows(db, "PRAGMA foreign_keys")[0][0] == 1

@@ -1,0 +1,54 @@
+"""The on-disk cache of compiled hyperscan databases: used, rebuilt when bad, optional."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.lexicon import lexicon_from_dict
+from monitor.matcher import Matcher, hyperscan
+
+pytestmark = pytest.mark.skipif(hyperscan is None, reason="hyperscan is x86_64-only")
+
+LEXICON = {"categories": {"hard": ["security", "militar*", "national security"],
+                          "soft": ["culture", "文化"]}}
+TEXT = "National security, military culture; 文化 and militarism. Security!"
+
+
+def counts(matcher: Matcher) -> dict[str, int]:
+    return {matcher.terms[i][1].label: n for i, n in matcher.count(TEXT).items()}
+
+
+def entries(root: Path) -> list[Path]:
+    return sorted((root / "hyperscan").glob("*.bin"))
+
+
+def test_second_compile_loads_the_cached_database(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MONITOR_CACHE", str(tmp_path))
+    lexicon = lexicon_from_dict(LEXICON, "power")
+    first = counts(Matcher([lexicon]))
+    assert first == {"security": 2, "national security": 1, "militar*": 2, "culture": 1,
+                     "文化": 1}
+    files = entries(tmp_path)
+    assert len(files) == 2  # the ASCII view's literals and the UTF-8 ones
+    stamps = [f.stat().st_mtime_ns for f in files]
+    assert counts(Matcher([lexicon])) == first
+    assert [f.stat().st_mtime_ns for f in entries(tmp_path)] >= stamps
+
+
+def test_a_damaged_entry_is_rebuilt(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("MONITOR_CACHE", str(tmp_path))
+    lexicon = lexicon_from_dict(LEXICON, "power")
+    expected = counts(Matcher([lexicon]))
+    for path in entries(tmp_path):
+        path.write_bytes(path.read_bytes()[:100])
+    assert counts(Matcher([lexicon])) == expected
+    assert all(path.stat().st_size > 100 for path in entries(tmp_path))
+
+
+def test_an_unusable_cache_folder_only_costs_time(tmp_path: Path, monkeypatch) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("x", encoding="utf-8")
+    monkeypatch.setenv("MONITOR_CACHE", str(blocker))
+    assert counts(Matcher([lexicon_from_dict(LEXICON, "power")]))["security"] == 2
