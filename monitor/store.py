@@ -63,9 +63,6 @@ class Database:
         if str(self.path) != ":memory:":
             conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        # Up to 256 MB of page cache (default 2 MB; it fills only as pages are read): a
-        # tally's inserts into the counts b-trees run twice as fast when they stay in memory.
-        conn.execute("PRAGMA cache_size = -262144")
         self.conn = conn
         self._migrate()
 

@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 CHUNK_DOCS = 256
 #: Documents written per transaction, so a crash loses little and readers are not blocked.
 COMMIT_DOCS = 5000
+#: SQLite page cache while writing counts, in KiB.
+TALLY_CACHE_KB = 256 * 1024
 
 
 @dataclass
@@ -132,8 +134,15 @@ def tally_documents(
         report.counts[lexicon.name] = 0
         if pending:
             groups.setdefault(pending, []).append(lexicon)
-    for pending, group in groups.items():
-        _tally_group(db, group, ids, list(pending), workers, progress, report)
+    # Up to 256 MB of page cache (default 2 MB; it fills only as pages are read): the
+    # inserts into the counts b-trees run twice as fast when their pages stay in memory.
+    cache = db.conn.execute("PRAGMA cache_size").fetchone()[0]
+    db.conn.execute(f"PRAGMA cache_size = {-TALLY_CACHE_KB}")
+    try:
+        for pending, group in groups.items():
+            _tally_group(db, group, ids, list(pending), workers, progress, report)
+    finally:
+        db.conn.execute(f"PRAGMA cache_size = {int(cache)}")
     return report
 
 

@@ -115,6 +115,7 @@ def test_cli_tally_reports_and_bad_lexicon_exits_1(tmp_path):
 def test_a_document_deleted_during_the_tally_leaves_no_orphan_counts(db):
     add(db, *(f"security number {i}" for i in range(CHUNK_DOCS + 10)))
     victim = rows(db, "SELECT min(id) FROM documents")[0][0]
+    cache = rows(db, "PRAGMA cache_size")[0][0]
 
     def delete_first_document(done: int) -> None:
         with db.transaction() as conn:
@@ -127,3 +128,4 @@ def test_a_document_deleted_during_the_tally_leaves_no_orphan_counts(db):
     assert rows(db, "SELECT count(*) FROM tallied")[0][0] == CHUNK_DOCS + 9
     assert rows(db, "PRAGMA foreign_key_check") == []
     assert rows(db, "PRAGMA foreign_keys")[0][0] == 1
+    assert rows(db, "PRAGMA cache_size")[0][0] == cache  # the tally's big cache is given back
