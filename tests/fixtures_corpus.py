@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from monitor import Database, Document
 
 DOCS = [
@@ -114,3 +116,11 @@ def add_tallies(db: Database, counts=COUNTS, tallied=TALLIED, terms=TERMS) -> No
             "INSERT OR REPLACE INTO counts VALUES (?, ?, ?)",
             [(ids[str(d)], term[name, label], n) for d, name, label, n in counts],
         )
+
+
+@pytest.fixture(name="db")
+def corpus_db(tmp_path: Path):
+    """The corpus as the ``db`` fixture of a test module that imports this."""
+    database = corpus(tmp_path)
+    yield database
+    database.close()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import struct
 import xml.etree.ElementTree as ET
 from datetime import date
 from pathlib import Path
@@ -10,19 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from fixtures_corpus import corpus
+from fixtures_corpus import corpus_db  # noqa: F401 - the db fixture
 from matplotlib import image
+from output_checks import assert_not_blank, png_size
 
 from monitor.charts import axis_label, bar_chart, chart, line_chart, load_events
 from monitor.cli import main
 from monitor.trends import TrendQuery, trend
-
-
-@pytest.fixture
-def db(tmp_path: Path):
-    database = corpus(tmp_path)
-    yield database
-    database.close()
 
 
 @pytest.fixture
@@ -32,20 +25,6 @@ def events(tmp_path: Path) -> Path:
                     "- date: 2022-10\n  label: 20th Party Congress\n"
                     "- date: 1999-01-01\n  label: out of range\n", encoding="utf-8")
     return path
-
-
-def png_size(path: Path) -> tuple[int, int]:
-    data = path.read_bytes()
-    assert data[:8] == b"\x89PNG\r\n\x1a\n"
-    assert data[12:16] == b"IHDR"
-    return struct.unpack(">II", data[16:24])
-
-
-def assert_not_blank(path: Path) -> None:
-    pixels = image.imread(path)
-    assert pixels.ndim == 3 and float(np.var(pixels[..., :3])) > 0.001
-    colours = {tuple(p) for p in (pixels[::7, ::7, :3] * 255).astype(int).reshape(-1, 3)}
-    assert len(colours) > 10
 
 
 def test_line_chart_png(db, tmp_path: Path, events: Path) -> None:

@@ -9,20 +9,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from shared_corpora import corpus_path
 
 from monitor.cli import main
 from monitor.sources.decode import decode_bytes, detect_encoding, open_binary, read_limited
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 pytestmark = pytest.mark.corpus
-
-
-def corpus(relative: str) -> Path:
-    path = CORPORA / relative
-    if not path.exists():
-        pytest.skip(f"{path} is absent: CI clones the repo with the shared corpora beside it"
-                    " as ../shared/corpora")
-    return path
 
 
 def ingest(db_path: Path, *args: str) -> str:
@@ -33,7 +25,7 @@ def ingest(db_path: Path, *args: str) -> str:
 
 
 def test_un_general_debate_all_speeches_year_precision_and_idempotent(db, tmp_path):
-    path = corpus("ungdc/ungdc_1946_2024.jsonl.gz")
+    path = corpus_path("ungdc/ungdc_1946_2024.jsonl.gz")
     args = (path, "--id-field", "id", "--date-field", "year")
     assert ingest(tmp_path / "monitor.db", *args) == "added 10952, skipped duplicates 0, failed 0"
     by_precision = dict(db.conn.execute(
@@ -50,7 +42,7 @@ def test_un_general_debate_all_speeches_year_precision_and_idempotent(db, tmp_pa
 
 
 def test_chinese_government_work_reports_null_years_are_undated(db, tmp_path):
-    path = corpus("zh/government_work_reports.jsonl")
+    path = corpus_path("zh/government_work_reports.jsonl")
     assert ingest(tmp_path / "monitor.db", path) == "added 72, skipped duplicates 0, failed 0"
     (source,) = db.sources()
     assert (source["name"], source["documents"], source["undated"]) == (
@@ -63,7 +55,7 @@ def test_chinese_government_work_reports_null_years_are_undated(db, tmp_path):
 
 
 def test_xi_speeches_csv_day_precision(db, tmp_path):
-    path = corpus("zh/xi_speeches_2020.csv")
+    path = corpus_path("zh/xi_speeches_2020.csv")
     assert ingest(tmp_path / "monitor.db", path) == "added 58, skipped duplicates 0, failed 0"
     assert db.conn.execute("SELECT count(*) FROM documents WHERE precision = 'day'"
                            " AND published LIKE '2020-%'").fetchone() == (58,)
@@ -82,7 +74,7 @@ MOJIBAKE = re.compile("[\u00c3\u00c2][\u0080-\u00bf]|\ufffd")
 
 @pytest.mark.parametrize("markup", [True, False])
 def test_latin1_feed_decodes_portuguese(markup):
-    encoding, text = read_feed(corpus("feeds/uol-noticias-latin1.rss"), markup=markup)
+    encoding, text = read_feed(corpus_path("feeds/uol-noticias-latin1.rss"), markup=markup)
     assert encoding == "cp1252"  # Latin-1 read as its superset, as browsers do
     for word in ("Últimas Notícias", "simulações", "Presidência", "BRASÍLIA", "intenção",
                  "Chávez"):
@@ -92,7 +84,7 @@ def test_latin1_feed_decodes_portuguese(markup):
 
 @pytest.mark.parametrize("markup", [True, False])
 def test_gb2312_feed_decodes_chinese(markup):
-    encoding, text = read_feed(corpus("feeds/qq-news-gb2312.rss"), markup=markup)
+    encoding, text = read_feed(corpus_path("feeds/qq-news-gb2312.rss"), markup=markup)
     assert encoding == "gb18030"  # GB2312 read as its superset
     for word in ("新闻国内", "习近平", "崇尚英雄", "中华民族"):
         assert word in text
@@ -101,8 +93,8 @@ def test_gb2312_feed_decodes_chinese(markup):
 
 
 def test_article_pages_extracted_text_contains_the_ground_truth(db, tmp_path):
-    folder = corpus("articles/html")
-    truth = json.loads(corpus("articles/ground-truth.json").read_text(encoding="utf-8"))
+    folder = corpus_path("articles/html")
+    truth = json.loads(corpus_path("articles/ground-truth.json").read_text(encoding="utf-8"))
     out = ingest(tmp_path / "monitor.db", folder, "--source", "articles")
     added = int(out.split()[1].rstrip(","))
     assert added >= 175  # a few pages may share text with another and dedupe
@@ -124,7 +116,7 @@ def test_article_pages_extracted_text_contains_the_ground_truth(db, tmp_path):
 def test_article_page_date_from_metadata(tmp_path):
     from monitor.sources.html import extract_page
 
-    path = corpus("articles/html")
+    path = corpus_path("articles/html")
     page = next(iter(sorted(path.glob("*.html.gz"))))
     extracted = extract_page(gzip.decompress(page.read_bytes()))
     assert extracted.date is not None and extracted.date[1] == "day"

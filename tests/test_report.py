@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import date
-from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixtures_corpus import corpus
+from fixtures_corpus import corpus_db  # noqa: F401 - the db fixture
+from output_checks import html_links, read_csv
 
 from monitor.cli import main
 from monitor.config import ChartSpec, ConfigError, load_config
@@ -39,33 +38,10 @@ kind = "bars"
 
 
 @pytest.fixture
-def db(tmp_path: Path):
-    database = corpus(tmp_path)
-    yield database
-    database.close()
-
-
-@pytest.fixture
 def config(tmp_path: Path) -> Path:
     path = tmp_path / "monitor.toml"
     path.write_text(CONFIG, encoding="utf-8")
     return path
-
-
-class Links(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: list[str] = []
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        for name, value in attrs:
-            if name in ("href", "src"):
-                self.links.append(value)
-
-
-def read_csv(path: Path) -> list[dict]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle))
 
 
 def test_bundle_files_and_links(db, tmp_path: Path, config: Path) -> None:
@@ -75,10 +51,9 @@ def test_bundle_files_and_links(db, tmp_path: Path, config: Path) -> None:
     assert {"index.html", "summary.md", "terms.csv", "sources.csv",
             "chart-01-hard-vs-soft-power.png", "chart-01-hard-vs-soft-power.csv",
             "chart-02-hard-power-by-source.png"} <= set(names)
-    parser = Links()
-    parser.feed((folder / "index.html").read_text(encoding="utf-8"))
-    assert set(parser.links) >= set(names)  # every file is linked ...
-    for link in parser.links:  # ... and every link resolves inside the bundle
+    links = html_links(folder / "index.html")
+    assert set(links) >= set(names)  # every file is linked ...
+    for link in links:  # ... and every link resolves inside the bundle
         assert (folder / link).is_file(), link
     summary = (folder / "summary.md").read_text(encoding="utf-8")
     for name in names:
@@ -230,7 +205,5 @@ def test_empty_database_still_gives_a_readable_report(tmp_path: Path) -> None:
         with pytest.raises(ValueError, match="no tallied documents"):
             build_report(empty, period="month", for_="latest", out=tmp_path / "r")
     assert folder.name == "2026-10"
-    parser = Links()
-    parser.feed((folder / "index.html").read_text(encoding="utf-8"))
-    assert all((folder / link).is_file() for link in parser.links)
+    assert all((folder / link).is_file() for link in html_links(folder / "index.html"))
     assert "No charts" in (folder / "summary.md").read_text(encoding="utf-8")

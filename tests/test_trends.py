@@ -6,23 +6,15 @@ import csv
 import io
 import json
 import math
-from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from fixtures_corpus import corpus
+from fixtures_corpus import corpus_db  # noqa: F401 - the db fixture
 
 from monitor.cli import main
 from monitor.trends import CSV_COLUMNS, TrendQuery, trend, wilson
 
 Z = 1.6448536269514722
-
-
-@pytest.fixture
-def db(tmp_path: Path):
-    database = corpus(tmp_path)
-    yield database
-    database.close()
 
 
 def rows_by_period(result, series: str, source: str = "all") -> dict:

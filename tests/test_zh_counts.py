@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 
 import pytest
+from shared_corpora import CORPORA
 
 from monitor.lexicon import lexicon_from_dict, resolve_lexicon
 from monitor.matcher import ENGINES, Matcher, hyperscan
 
-CORPORA = Path(__file__).resolve().parents[2] / "shared" / "corpora"
 ZH = CORPORA / "zh"
 pytestmark = [pytest.mark.corpus,
               pytest.mark.skipif(not ZH.is_dir(), reason=f"Chinese corpus not found at {ZH}")]
