@@ -211,7 +211,7 @@ def _ticks(ax, trend: Trend) -> None:
 
 
 def _shade_empty(ax, trend: Trend, group: str) -> None:
-    """Grey out buckets with no tallied documents: their zeros mean "no data"."""
+    """Grey out buckets with no tallied documents: they have no rate to draw."""
     rows = trend.select(trend.series[0], group)
     empty = [r.period for r in rows if r.total_docs == 0]
     if trend.query.measure in ("share", "per10k") and len(empty) < len(rows):

@@ -268,8 +268,8 @@ def _row(counts: tuple[int, int], totals: tuple[int, int], period: str, name: st
     low, high = wilson(docs, n)
     return TrendRow(
         period=period, series=name, source=group, count=count, docs=docs, total_docs=n,
-        words=words, share=docs / n if n else 0.0, share_low=low, share_high=high,
-        per10k=count * 10_000 / words if words else 0.0,
+        words=words, share=docs / n if n else None, share_low=low, share_high=high,
+        per10k=count * 10_000 / words if words else None,
     )
 
 

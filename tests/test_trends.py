@@ -51,9 +51,10 @@ def test_every_measure_by_year(db) -> None:
     assert r.share == pytest.approx(0.6)
     assert (r.share_low, r.share_high) == pytest.approx(wilson(3, 5))
     assert r.per10k == pytest.approx(7 * 10_000 / 900)
-    # 2022 has no documents: filled with zeros, no interval.
+    # 2022 has no documents: zero counts, and no rate or interval (nothing to divide by)
     r = rows["2022"]
-    assert (r.count, r.docs, r.total_docs, r.words, r.share, r.per10k) == (0, 0, 0, 0, 0, 0)
+    assert (r.count, r.docs, r.total_docs, r.words) == (0, 0, 0, 0)
+    assert r.share is None and r.per10k is None
     assert r.share_low is None and r.share_high is None
     assert (rows["2023"].count, rows["2023"].total_docs) == (0, 1)
     assert result.excluded == {"undated": 1, "coarse": 0, "range": 0}
