@@ -29,7 +29,7 @@ def load_lexicons(names: tuple[str, ...]) -> tuple[list, int]:
     return lexicons, failed
 
 
-def _progress_bar(total: int, label: str):
+def _progress_bar(total: int | None, label: str):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="doc", desc=label, disable=not sys.stderr.isatty() or None)
@@ -90,7 +90,7 @@ def demo(obj: Context, out: Path, workers: int | None) -> None:
 
     lexicons, failed = load_lexicons(())
     run_id = obj.db.start_run("demo")
-    with _progress_bar(249, "tally") as bar:
+    with _progress_bar(None, "tally") as bar:
         try:
             result = run_demo(obj.db, out, workers, lexicons, progress=bar.update)
         except (DemoCorpusMissing, ConfigError, ValueError) as exc:
