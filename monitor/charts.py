@@ -62,6 +62,11 @@ def load_events(path: str | Path) -> list[Event]:
 def axis_label(trend: Trend) -> str:
     """E.g. 'Share of documents mentioning (%) — of all tallied documents per year'."""
     name, denominator = MEASURE_LABELS[trend.query.measure]
+    ratio = trend.query.ratio_label
+    if ratio and trend.series == [ratio]:  # a ratio has no unit: say what was divided
+        numerator, divisor = trend.query.ratio
+        what = name.split(" (")[0]
+        return f"Ratio of {what[0].lower()}{what[1:]}: {numerator} ÷ {divisor}"
     return f"{name} — {denominator.format(bucket=trend.query.bucket)}"
 
 
@@ -125,7 +130,7 @@ def _draw(trend: Trend, path: str | Path, kind: str, title: str | None,
         else:
             fig.legend(legend.values(), legend.keys(), loc="outside right center", fontsize=9,
                        frameon=False)
-        fig.supylabel("\n".join(textwrap.wrap(axis_label(trend), 60)), fontsize=10)
+        fig.supylabel("\n".join(textwrap.wrap(axis_label(trend), 72)), fontsize=10)
     fig.savefig(path, dpi=150, facecolor="white")
     return path
 

@@ -76,8 +76,9 @@ def demo_config() -> Config:
                           "power:soft_power/attract", "power:soft_power/persuade"],
                   measure="per10k", title="Nye's three ways: coerce, induce, attract/persuade",
                   **whole),
-        ChartSpec(series=["power:hard_power/security"], measure="share",
-                  title="Addresses using security vocabulary", **whole),
+        ChartSpec(series=["power:security", "soft_power_pillars:liberty",
+                          "soft_power_pillars:freedom*"], measure="per10k",
+                  title="Security against liberty and freedom, 5-year mean", **whole),
         ChartSpec(series=[], ratio=["power:hard_power", "power:soft_power"], measure="per10k",
                   title="Ratio of hard to soft power vocabulary, 5-year mean", **whole),
     ])

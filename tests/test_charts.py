@@ -62,6 +62,10 @@ def test_svg_parses_as_xml_and_says_what_it_shows(db, tmp_path: Path) -> None:
     assert "Hard power" in text  # matplotlib keeps text as comments/ids in SVG
     assert axis_label(result) == (
         "Share of documents mentioning (%) — of all tallied documents per year")
+    ratio = trend(db, TrendQuery([], bucket="year", measure="per10k",
+                                 ratio=("hard_power", "soft_power")))
+    assert axis_label(ratio) == (
+        "Ratio of occurrences per 10,000 words: hard_power ÷ soft_power")
 
 
 def test_empty_data_gives_a_chart_that_says_so(db, tmp_path: Path) -> None:
