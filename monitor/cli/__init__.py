@@ -60,4 +60,4 @@ def run() -> None:
         sys.exit(130)
 
 
-from . import ingest, lexicon, store_commands, tally, trends  # noqa: E402,F401  (register commands)
+from . import demo, ingest, lexicon, store_commands, tally, trends  # noqa: E402,F401  (register commands)

@@ -1,9 +1,8 @@
-"""Commands of the tally stage: ``tally``, ``counts``, and the end-to-end ``demo``."""
+"""Commands of the tally stage: ``tally`` and ``counts``."""
 
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import click
 
@@ -29,7 +28,7 @@ def load_lexicons(names: tuple[str, ...]) -> tuple[list, int]:
     return lexicons, failed
 
 
-def _progress_bar(total: int | None, label: str):
+def progress_bar(total: int | None, label: str):
     from tqdm import tqdm
 
     return tqdm(total=total, unit="doc", desc=label, disable=not sys.stderr.isatty() or None)
@@ -48,7 +47,7 @@ def tally(obj: Context, names: tuple[str, ...], workers: int | None) -> None:
     """
     lexicons, failed = load_lexicons(names)
     if lexicons:
-        _print_tally(_run_tally(obj, lexicons, workers))
+        print_tally(_run_tally(obj, lexicons, workers))
     if failed:
         sys.exit(1)
 
@@ -58,7 +57,7 @@ def _run_tally(obj: Context, lexicons: list, workers: int | None):
 
     run_id = obj.db.start_run("tally " + " ".join(lex.name for lex in lexicons))
     total = obj.db.document_count()
-    with _progress_bar(total, "tally") as bar:
+    with progress_bar(total, "tally") as bar:
         try:
             report = tally_documents(obj.db, lexicons, workers=workers, progress=bar.update)
         except ValueError as exc:
@@ -69,41 +68,10 @@ def _run_tally(obj: Context, lexicons: list, workers: int | None):
     return report
 
 
-def _print_tally(report, prefix: str = "") -> None:
+def print_tally(report, prefix: str = "") -> None:
     for name, scanned in report.scanned.items():
         click.echo(f"{prefix}{name}: scanned {scanned} documents, "
                    f"stored {report.counts[name]} counts")
-
-
-@main.command()
-@click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("reports"),
-              show_default=True, help="Folder for the demo report.")
-@click.option("--workers", type=click.IntRange(1), default=None)
-@pass_context
-def demo(obj: Context, out: Path, workers: int | None) -> None:
-    """Run the whole pipeline on the 249 State of the Union addresses (1790-2026).
-
-    Example: monitor demo --db db/demo.db --out reports/
-    """
-    from ..config import ConfigError
-    from ..demo import DemoCorpusMissing, run_demo
-
-    lexicons, failed = load_lexicons(())
-    run_id = obj.db.start_run("demo")
-    with _progress_bar(None, "tally") as bar:
-        try:
-            result = run_demo(obj.db, out, workers, lexicons, progress=bar.update)
-        except (DemoCorpusMissing, ConfigError, ValueError) as exc:
-            obj.db.finish_run(run_id, failed=1, message=str(exc))
-            fail(str(exc))
-            sys.exit(1)
-    obj.db.finish_run(run_id, added=result.added, skipped=result.skipped)
-    click.echo(f"ingested State of the Union addresses: added {result.added}, "
-               f"skipped duplicates {result.skipped}, failed 0")
-    _print_tally(result.tally, prefix="tally ")
-    click.echo(f"report: {result.report / 'index.html'}")
-    if failed:
-        sys.exit(1)
 
 
 @main.command()
