@@ -23,6 +23,7 @@ def test_wheel_carries_the_shipped_lexicons_and_finds_them_installed(tmp_path):
     names = set(zipfile.ZipFile(wheel).namelist())
     shipped = sorted(p.name for p in (REPO / "lexicons").glob("*.yaml"))
     assert shipped and {f"monitor/_lexicons/{n}" for n in shipped} <= names
+    assert "monitor/demo_events.yaml" in names  # the demo's charts mark these events
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                     str(site), str(wheel)], check=True, capture_output=True)
@@ -54,3 +55,13 @@ def test_ruff_is_clean():
     result = subprocess.run([ruff, "check", "monitor", "tests", "benchmarks"], cwd=REPO,
                             capture_output=True, text=True)
     assert result.returncode == 0, result.stdout
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8")
+    (command,) = [line for line in readme.splitlines() if "pytest" in line
+                  and line.startswith("python3 -m venv")]
+    install, test = command.split(" && ")[1:]
+    assert install.replace(".venv/bin/pip install", "").strip() in ci
+    assert ci.rstrip().splitlines()[-1] == test
