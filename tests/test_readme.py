@@ -1,0 +1,49 @@
+"""The README's examples of file formats load as written (the manual stays true)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+from monitor.charts import load_events
+from monitor.config import load_config
+from monitor.lexicon import load_lexicon
+from monitor.matcher import Matcher
+
+README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
+
+
+def blocks(language: str) -> list[str]:
+    return re.findall(rf"```{language}\n(.*?)```", README, re.S)
+
+
+def test_the_lexicon_example_loads_and_counts(tmp_path: Path) -> None:
+    (example,) = [b for b in blocks("yaml") if "categories:" in b]
+    path = tmp_path / "power.yaml"
+    path.write_text(example, encoding="utf-8")
+    lexicon = load_lexicon(path)
+    assert lexicon.name == "power" and lexicon.overlap == "all"
+    matcher = Matcher([lexicon])
+    found = {matcher.terms[i][1].label: n for i, n in matcher.count(
+        "National security, 国家安全 and the National Security Council; militarism, "
+        "organisation and organization; soft power and culture.").items()}
+    assert found == {"security": 2, "national security": 1, "militar*": 1,
+                     "organi*ation": 2, "soft power": 1, "culture": 1}
+
+
+def test_the_events_example_loads(tmp_path: Path) -> None:
+    (example,) = [b for b in blocks("yaml") if "label:" in b]
+    path = tmp_path / "events.yaml"
+    path.write_text(example, encoding="utf-8")
+    events = load_events(path)
+    assert len(events) == len(yaml.safe_load(example)) >= 2
+
+
+def test_the_monitor_toml_example_is_valid(tmp_path: Path) -> None:
+    (example,) = blocks("toml")
+    (tmp_path / "events.yaml").write_text("- date: 2022-10-16\n  label: x\n", encoding="utf-8")
+    (tmp_path / "monitor.toml").write_text(example, encoding="utf-8")
+    config = load_config(tmp_path / "monitor.toml")
+    assert config.period == "week" and config.charts[0].ratio == ["hard_power", "soft_power"]
