@@ -86,6 +86,8 @@ def demo_config() -> Config:
 
 @dataclass
 class DemoResult:
+    """What the demo did: addresses added and skipped, the tally, the report's folder."""
+
     added: int
     skipped: int
     tally: TallyReport
