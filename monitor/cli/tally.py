@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from . import Context, fail, main, pass_context
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 def load_lexicons(names: tuple[str, ...]) -> tuple[list, int]:
@@ -28,7 +32,7 @@ def load_lexicons(names: tuple[str, ...]) -> tuple[list, int]:
     return lexicons, failed
 
 
-def progress_bar(total: int | None, label: str):
+def progress_bar(total: int | None, label: str) -> tqdm:
     from tqdm import tqdm
 
     return tqdm(total=total, unit="doc", desc=label, disable=not sys.stderr.isatty() or None)
