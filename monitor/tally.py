@@ -198,7 +198,7 @@ def _write(db: Database, count_rows: list, tallied_rows: list) -> None:
             term_ids = json.dumps(sorted({row[1] for row in count_rows}))
             if conn.execute("SELECT count(*) FROM json_each(?) WHERE value NOT IN"
                             " (SELECT id FROM terms)", (term_ids,)).fetchone()[0]:
-                raise RuntimeError("a lexicon's terms changed during the tally; run it again")
+                raise ValueError("a lexicon's terms changed during the tally; run it again")
             if gone:
                 count_rows = [row for row in count_rows if row[0] not in gone]
                 tallied_rows = [row for row in tallied_rows if row[0] not in gone]
