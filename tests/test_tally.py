@@ -129,3 +129,18 @@ def test_a_document_deleted_during_the_tally_leaves_no_orphan_counts(db):
     assert rows(db, "PRAGMA foreign_key_check") == []
     assert rows(db, "PRAGMA foreign_keys")[0][0] == 1
     assert rows(db, "PRAGMA cache_size")[0][0] == cache  # the tally's big cache is given back
+
+
+def test_a_term_removed_during_the_tally_stops_it_with_nothing_half_written(db):
+    add(db, *(f"security number {i}" for i in range(CHUNK_DOCS + 10)))
+
+    def remove_a_term(done: int) -> None:
+        with db.transaction() as conn:
+            conn.execute("DELETE FROM terms WHERE label = 'security'")
+
+    with pytest.raises(ValueError, match="terms changed during the tally"):
+        tally_documents(db, [lexicon_from_dict(POWER, "power")], workers=1,
+                        progress=remove_a_term)
+    assert rows(db, "SELECT count(*) FROM counts")[0][0] == 0
+    assert rows(db, "SELECT count(*) FROM tallied")[0][0] == 0
+    assert rows(db, "PRAGMA foreign_keys")[0][0] == 1
