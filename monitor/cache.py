@@ -9,6 +9,7 @@ simply not used: it only ever saves time.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -39,20 +40,26 @@ def cached_bytes(kind: str, key: str, build: Callable[[], bytes],
     path = cache_dir() / kind / f"{key}.bin"
     try:
         value = load(path.read_bytes())
+    except Exception:  # noqa: BLE001 - a missing or stale entry: rebuild it
+        return _rebuild(path, build, load)
+    with contextlib.suppress(OSError):  # most recently used; a read-only cache still serves
         os.utime(path)
-        return value
-    except Exception:  # noqa: BLE001 - a missing or stale entry is rebuilt below
-        data = build()
+    return value
+
+
+def _rebuild(path: Path, build: Callable[[], bytes], load: Callable[[bytes], object]) -> object:
+    data = build()
     value = load(data)
-    try:
+    with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
         _prune(path.parent)
-    except OSError:
-        pass
     return value
 
 

@@ -42,7 +42,13 @@ class Event:
 def load_events(path: str | Path) -> list[Event]:
     """Read a YAML list of ``{date: 2022-10-16, label: ...}``; dates may be partial."""
     path = Path(path)
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or []
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{path}:{mark.line + 1}" if mark else str(path)
+        problem = getattr(exc, "problem", None) or "cannot be parsed"
+        raise ValueError(f"{where}: not valid YAML: {problem}") from None
     if not isinstance(data, list):
         raise ValueError(f"{path}: expected a list of '- date: ... / label: ...' items")
     events = []
@@ -154,9 +160,7 @@ def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
         rows = trend.select(name, group)
         target = twin if (twin is not None and name == ratio) else ax
         factor = 1.0 if name == ratio else scale
-        gap = measure in ("share", "per10k") and trend.query.smooth == 1
-        ys = [None if r.value(measure) is None or (gap and not r.total_docs)
-              else r.value(measure) * factor for r in rows]
+        ys = [None if r.value(measure) is None else r.value(measure) * factor for r in rows]
         colour = COLOURS[i % len(COLOURS)]
         if kind == "line" or target is twin:
             label = f"{name} (right axis)" if target is twin else name

@@ -1,7 +1,8 @@
 """``monitor.toml``: what goes in a report. Validated on load, with errors that say the fix.
 
 Found at ``--config PATH``, else ``$MONITOR_CONFIG``, else ``./monitor.toml``; with none,
-:func:`load_config` returns the defaults (and the report draws one chart per lexicon).
+:func:`load_config` returns the defaults (and the report draws two charts per lexicon:
+share and per10k).
 Only the ``[report]`` table is read here; other tables are left to other commands.
 """
 
@@ -50,7 +51,7 @@ class ChartSpec:
 
 @dataclass
 class Config:
-    """The ``[report]`` table; ``charts`` empty = one default chart per lexicon."""
+    """The ``[report]`` table; ``charts`` empty = two default charts per lexicon (share, per10k)."""
 
     path: Path | None = None
     period: str = "week"

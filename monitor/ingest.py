@@ -101,12 +101,10 @@ def ingest_paths(
                           fields=fields or FieldMap(), max_bytes=max_bytes)
     report = IngestReport()
     report.run_id = db.start_run(command or "ingest " + " ".join(str(p) for p in paths))
+    bar = None
 
     def ignore(_: Path) -> None:
         report.ignored += 1
-
-    items = list(walk(paths, on_ignored=ignore))
-    bar = _progress_bar(sum(getattr(item, "size", 0) for item in items), progress)
 
     def fail(error: IngestError) -> None:
         report.failed += 1
@@ -119,8 +117,10 @@ def ingest_paths(
                 with bar.external_write_mode(file=sys.stderr):
                     on_error(error)
 
-    status = "interrupted"
+    completed, message = False, "interrupted"
     try:
+        items = list(walk(paths, on_ignored=ignore))
+        bar = _progress_bar(sum(getattr(item, "size", 0) for item in items), progress)
         batch: list[Document] = []
         location: str | None = None
         for item in items:
@@ -146,16 +146,17 @@ def ingest_paths(
             if bar is not None and item.size > done[0]:
                 bar.update(item.size - done[0])
         _flush(db, batch, location, report, fail)
-        status = report.summary()
+        completed = True
     except BaseException as exc:
         if not isinstance(exc, KeyboardInterrupt):
-            status = f"aborted ({type(exc).__name__}: {exc})"
+            message = f"aborted ({type(exc).__name__}: {exc})"
         raise
     finally:
         if bar is not None:
             bar.close()
         db.finish_run(report.run_id, added=report.added, skipped=report.skipped,
-                      failed=report.failed or int(status != report.summary()), message=status)
+                      failed=report.failed or int(not completed),
+                      message=report.summary() if completed else message)
     return report
 
 
@@ -168,14 +169,11 @@ def _flush(db: Database, batch: list[Document], location: str | None, report: In
     """
     if not batch:
         return
-    known = _stored_ids(db, batch)
-    fresh = [doc for doc in batch if (doc.source, doc.external_id) not in known]
-    report.skipped += len(batch) - len(fresh)
     try:
-        report.added += (result := db.add_documents(fresh, "files", location)).added
+        report.added += (result := db.add_documents(batch, "files", location)).added
         report.skipped += result.skipped
     except ValueError:
-        for doc in fresh:
+        for doc in batch:
             try:
                 result = db.add_documents([doc], "files", location)
             except ValueError as exc:
@@ -184,23 +182,6 @@ def _flush(db: Database, batch: list[Document], location: str | None, report: In
             report.added += result.added
             report.skipped += result.skipped
     batch.clear()
-
-
-def _stored_ids(db: Database, batch: list[Document]) -> set[tuple[str, str | None]]:
-    """(source, external_id) pairs of ``batch`` already stored: skipped without the cost
-    of normalising and counting their text, which makes re-runs cheap."""
-    by_source: dict[str, list[str]] = {}
-    for doc in batch:
-        if doc.external_id is not None:
-            by_source.setdefault(doc.source, []).append(doc.external_id)
-    known: set[tuple[str, str | None]] = set()
-    for source, ids in by_source.items():
-        marks = ",".join("?" * len(ids))
-        rows = db.conn.execute(
-            "SELECT d.external_id FROM documents d JOIN sources s ON s.id = d.source_id"
-            f" WHERE s.name = ? AND d.external_id IN ({marks})", (source, *ids))
-        known.update((source, row[0]) for row in rows)
-    return known
 
 
 def _progress_bar(total: int, enabled: bool) -> Any:

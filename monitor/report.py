@@ -29,7 +29,7 @@ from .trend_data import (
     term_counts,
     top_categories,
 )
-from .trends import TrendQuery, trend
+from .trends import TrendQuery, rates, trend
 
 SPAN = {"day": 60, "week": 26, "month": 24, "quarter": 12, "year": 20}
 """How many buckets back a chart shows by default."""
@@ -46,8 +46,8 @@ class TermRow:
     docs: int
     total_docs: int
     words: int
-    share: float
-    per10k: float
+    share: float | None
+    per10k: float | None
     baseline_count: int
     baseline_mean: float | None
     change: float | None
@@ -115,25 +115,52 @@ def build_report(db: Database, period: str | None = None, for_: str | None = Non
     kind = period or cfg.period
     key = resolve_period(db, kind, for_, today)
     specs = cfg.charts or default_charts(db)
-    for i, spec in enumerate(specs, 1):
-        for name in [*spec.series, *(spec.ratio or [])]:
-            try:
-                resolve_series(db.conn, name, spec.lexicon)
-            except ValueError as exc:
-                where = cfg.path or "report config"
-                raise ConfigError(f"{where}: report.charts[{i}].series: {exc}") from None
+    events = _check_config(db, cfg, specs)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     final = out / key
     tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-", dir=out))
     try:
-        _write_bundle(db, cfg, kind, key, specs, tmp)
+        _write_bundle(db, cfg, kind, key, specs, events, tmp)
         os.chmod(tmp, 0o755)
         _swap(tmp, final)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return final
+
+
+def _check_config(db: Database, cfg: Config, specs: list[ChartSpec]) -> dict[Path, list]:
+    """Check what the config names against the database before anything is written;
+    return its events files, loaded. Errors name the config key."""
+    from .charts import load_events
+
+    where = cfg.path or "report config"
+    sources = {name for (name,) in db.conn.execute("SELECT name FROM sources")}
+    lexicons = lexicon_ids(db.conn)
+    events: dict[Path, list] = {}
+    keyed = [("report", cfg.sources, None, [], cfg.events)] + [
+        (f"report.charts[{i}]", s.sources, s.lexicon, [*s.series, *(s.ratio or [])], s.events)
+        for i, s in enumerate(specs, 1)]
+    for key, names, lexicon, series, path in keyed:
+        unknown = [name for name in names if name not in sources]
+        if unknown:
+            raise ConfigError(f"{where}: {key}.sources: unknown source {unknown[0]!r}; known: "
+                              f"{', '.join(sorted(sources)) or 'none'}")
+        if lexicon is not None and lexicon not in lexicons:
+            raise ConfigError(f"{where}: {key}.lexicon: unknown lexicon {lexicon!r}; known: "
+                              f"{', '.join(lexicons) or 'none (tally first)'}")
+        for name in series:
+            try:
+                resolve_series(db.conn, name, lexicon)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {key}.series: {exc}") from None
+        if path is not None and path not in events:
+            try:
+                events[path] = load_events(path)
+            except ValueError as exc:
+                raise ConfigError(f"{where}: {key}.events: {exc}") from None
+    return events
 
 
 def _swap(tmp: Path, final: Path) -> None:
@@ -168,27 +195,24 @@ def term_rows(db: Database, key: str, baseline: int, sources: list[str],
         by_term.setdefault((c.lexicon, c.lexicon_id, c.category, c.term), {})[c.period] = (
             c.count, c.docs)
 
-    def measure(count: int, docs: int, n: int, words: int) -> float:
-        if compare == "share":
-            return docs / n if n else 0.0
-        return count * 10_000 / words if words else 0.0
-
+    which = 0 if compare == "share" else 1
     rows = []
     for (lexicon, lexicon_id, category, term), cells in by_term.items():
         n, words = totals.get((lexicon_id, key), (0, 0))
         count, docs = cells.get(key, (0, 0))
-        values = [measure(*cells.get(b, (0, 0)), *totals[lexicon_id, b])
-                  for b in base if totals.get((lexicon_id, b), (0, 0))[0]]
+        share, per10k = rates(count, docs, n, words)
+        values = [v for b in base if (v := rates(*cells.get(b, (0, 0)),
+                                                 *totals.get((lexicon_id, b), (0, 0)))[which])
+                  is not None]
         mean = sum(values) / len(values) if values else None
-        now = measure(count, docs, n, words)
+        now = (share, per10k)[which]
         rows.append(TermRow(
-            lexicon, category, term, count, docs, n, words, docs / n if n else 0.0,
-            count * 10_000 / words if words else 0.0,
+            lexicon, category, term, count, docs, n, words, share, per10k,
             sum(cells.get(b, (0, 0))[0] for b in base), mean,
-            None if mean is None or not n else now - mean,
+            None if mean is None or now is None else now - mean,
         ))
     rows.sort(key=lambda r: (-r.count, r.lexicon, r.term))
-    return rows, base, frame.notes(kind)
+    return rows, base, frame.notes()
 
 
 def source_counts(db: Database, key: str, sources: list[str]) -> list[tuple[str, int, int]]:
@@ -219,8 +243,8 @@ def _slug(text: str) -> str:
 
 
 def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[ChartSpec],
-                  folder: Path) -> None:
-    from .charts import chart, default_title, load_events
+                  events: dict[Path, list], folder: Path) -> None:
+    from .charts import chart, default_title
 
     first, last = periods.date_bounds(key)
     rows, base, notes = term_rows(db, key, cfg.baseline, cfg.sources, cfg.compare)
@@ -230,11 +254,11 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
         result = trend(db, chart_query(spec, key, cfg.sources))
         title = spec.title or default_title(result)
         stem = f"chart-{i:02d}-{_slug(title)}"
-        events = spec.events or cfg.events
+        path = spec.events or cfg.events
         chart(result, folder / f"{stem}.png", kind=spec.kind, title=title,
-              events=load_events(events) if events else None)
+              events=events[path] if path else None)
         result.to_csv(folder / f"{stem}.csv")
-        charts.append((title, f"{stem}.png", f"{stem}.csv", result))
+        charts.append((title, f"{stem}.png", f"{stem}.csv"))
     write_csv(folder / "terms.csv", _TERM_COLUMNS(cfg.compare),
               [[r.lexicon, r.category, r.term, r.count, r.docs, r.total_docs, r.words, r.share,
                 r.per10k, r.baseline_count, r.baseline_mean, r.change] for r in rows])
@@ -302,7 +326,7 @@ def _sections(cfg: Config, kind: str, rows: list[TermRow], by_source: list, char
                 " when the baseline has tallied documents).", [*cols, "occurrences"],
                 [[*line(r), str(r.count)] for r in new][: cfg.top]),
         Section("Charts", "" if charts else "No charts: no lexicon has been tallied yet.",
-                [], [], images=[(t, png, data) for t, png, data, _ in charts]),
+                [], [], images=charts),
         Section("Files", "Everything in this folder.", ["file"],
                 [[(name, name)] for name in sorted(
                     [p.name for p in folder.iterdir()] + ["summary.md", "index.html"])]),

@@ -133,16 +133,28 @@ class Database:
         """Store documents in one transaction; duplicates are skipped, not errors.
 
         A duplicate has the same source and ``external_id``, or the same content hash
-        as any stored document. Raises ``ValueError`` (and stores nothing) on a
-        document that breaks the record's rules, e.g. a bad date precision.
+        as any stored document. One known by its id is skipped before its text is
+        normalised and counted, which makes re-runs cheap. Raises ``ValueError`` (and
+        stores nothing) on a document that breaks the record's rules, e.g. a bad date.
         """
         result = AddResult()
         now = utcnow()
+        source_ids: dict[str, int] = {}
         with self.transaction():
             for doc in documents:
+                if not doc.source:
+                    raise ValueError(f"{_where(doc)}: no source name")
+                if doc.source not in source_ids:
+                    source_ids[doc.source] = self.source_id(doc.source, kind, location)
+                source_id = source_ids[doc.source]
+                if doc.external_id is not None and self.conn.execute(
+                    "SELECT 1 FROM documents WHERE source_id = ? AND external_id = ?",
+                    (source_id, doc.external_id),
+                ).fetchone():
+                    result.skipped += 1
+                    continue
                 text = normalise_text(doc.text)
                 _validate(doc, text)
-                source_id = self.source_id(doc.source, kind, location)
                 digest = content_hash(text)
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO documents (source_id, external_id, url, title,"
@@ -199,12 +211,14 @@ class Database:
             )
 
 
+def _where(doc: Document) -> str:
+    return doc.origin or doc.external_id or doc.title or "document"
+
+
 def _validate(doc: Document, text: str) -> None:
-    where = doc.origin or doc.external_id or doc.title or "document"
+    where = _where(doc)
     if not text:
         raise ValueError(f"{where}: empty text")
-    if not doc.source:
-        raise ValueError(f"{where}: no source name")
     if (doc.published is None) != (doc.precision is None):
         raise ValueError(f"{where}: published and precision must be set together")
     if doc.precision is not None:

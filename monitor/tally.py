@@ -35,7 +35,6 @@ class TallyReport:
 
     scanned: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
-    retallied: list[str] = field(default_factory=list)
 
     @property
     def documents(self) -> int:

@@ -107,15 +107,16 @@ class DocumentFrame:
         return {"undated": len(self.undated), "coarse": len(self.coarse),
                 "range": len(self.out_of_range)}
 
-    def notes(self, bucket: str) -> list[str]:
-        notes = []
+    def notes(self, option: str = "--bucket") -> list[str]:
+        """Why documents were left out; ``option`` names the command's bucket option."""
+        bucket, notes = self.bucket, []
         if self.coarse:
             by = Counter(self.coarse.values())
             parts = [f"{n} dated only to the {p}" for p, n in sorted(by.items())]
             notes.append(
                 f"{len(self.coarse)} {_docs(len(self.coarse))} left out ({', '.join(parts)}):"
                 f" a {bucket} bucket needs dates to the {periods.NEEDS[bucket]};"
-                f" a coarser --bucket counts them"
+                f" a coarser {option} counts them"
             )
         if self.undated:
             notes.append(f"{len(self.undated)} undated {_docs(len(self.undated))} left out")

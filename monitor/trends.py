@@ -160,8 +160,9 @@ class Trend:
         lines = [head]
         for r in self.rows:
             value = r.value(measure)
+            percent = measure == "share" and r.series != self.query.ratio_label
             cells = [r.period, r.series, r.source, _num(r.docs), str(r.total_docs),
-                     _pct(value) if measure == "share" else _num(value)]
+                     _pct(value) if percent else _num(value)]
             if measure == "share":
                 cells.append(f"{_pct(r.share_low)}-{_pct(r.share_high)}"
                              if r.share_low is not None else "")
@@ -172,6 +173,13 @@ class Trend:
                       enumerate(zip(line, widths, strict=True))).rstrip()
             for line in lines
         )
+
+
+def rates(count: int, docs: int, total_docs: int, words: int
+          ) -> tuple[float | None, float | None]:
+    """(share, per10k); None where there is nothing to divide by (no tallied documents)."""
+    return (docs / total_docs if total_docs else None,
+            count * 10_000 / words if words else None)
 
 
 def wilson(k: float, n: float, z: float = Z90) -> tuple[float | None, float | None]:
@@ -222,7 +230,7 @@ def trend(db: Database, query: TrendQuery) -> Trend:
         for name in output:
             for group in groups:
                 _smooth([r for r in rows[name] if r.source == group], query)
-    notes.extend(frame.notes(query.bucket))
+    notes.extend(frame.notes())
     if not frame.docs:
         notes.append("no tallied documents match this query")
     return Trend(
@@ -266,10 +274,10 @@ def _row(counts: tuple[int, int], totals: tuple[int, int], period: str, name: st
          group: str) -> TrendRow:
     (count, docs), (n, words) = counts, totals
     low, high = wilson(docs, n)
+    share, per10k = rates(count, docs, n, words)
     return TrendRow(
         period=period, series=name, source=group, count=count, docs=docs, total_docs=n,
-        words=words, share=docs / n if n else None, share_low=low, share_high=high,
-        per10k=count * 10_000 / words if words else None,
+        words=words, share=share, share_low=low, share_high=high, per10k=per10k,
     )
 
 
@@ -291,16 +299,15 @@ def _smooth(rows: list[TrendRow], query: TrendQuery) -> None:
 
     Trailing: the bucket and the ``smooth - 1`` before it. Centred: ``smooth // 2``
     before and the rest after. Near the ends, and around undefined values, the mean is
-    over the buckets that exist, as Ngram Viewer does. For share and per10k a bucket with
-    no tallied documents is skipped (its 0 is a fill, not an observation); for count and
-    docs its 0 is real and is averaged in.
+    over the buckets that have a value, as Ngram Viewer does: share and per10k have none
+    in a bucket without tallied documents, so it is skipped; for count and docs its 0 is
+    real and is averaged in.
     """
     n, columns = query.smooth, [query.measure]
     if query.measure == "share":
         columns += ["share_low", "share_high"]
-    rate = query.measure in ("share", "per10k")
     for column in columns:
-        values = [None if rate and not r.total_docs else getattr(r, column) for r in rows]
+        values = [getattr(r, column) for r in rows]
         for i, row in enumerate(rows):
             lo = i - n // 2 if query.center else i - n + 1
             window = [v for v in values[max(lo, 0): lo + n] if v is not None]
@@ -333,5 +340,5 @@ def _pct(value: float | None) -> str:
 
 __all__ = [
     "CSV_COLUMNS", "MEASURES", "Trend", "TrendQuery", "TrendRow", "smoothing_label",
-    "trend", "wilson",
+    "rates", "trend", "wilson",
 ]

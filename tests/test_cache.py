@@ -52,3 +52,24 @@ def test_an_unusable_cache_folder_only_costs_time(tmp_path: Path, monkeypatch) -
     blocker.write_text("x", encoding="utf-8")
     monkeypatch.setenv("MONITOR_CACHE", str(blocker))
     assert counts(Matcher([lexicon_from_dict(LEXICON, "power")]))["security"] == 2
+
+
+def test_an_entry_is_used_when_the_cache_is_read_only(tmp_path: Path, monkeypatch) -> None:
+    from monitor import cache
+
+    monkeypatch.setenv("MONITOR_CACHE", str(tmp_path))
+    builds: list[int] = []
+
+    def build() -> bytes:
+        builds.append(1)
+        return b"compiled"
+
+    assert cache.cached_bytes("test", "k", build, bytes.decode) == "compiled"
+
+    def refuse(*args: object) -> None:
+        raise PermissionError("read-only file system")
+
+    monkeypatch.setattr(cache.os, "utime", refuse)
+    assert cache.cached_bytes("test", "k", build, bytes.decode) == "compiled"
+    assert builds == [1]
+    assert [p.name for p in (tmp_path / "test").iterdir()] == ["k.bin"]  # no temp files left

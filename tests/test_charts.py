@@ -89,6 +89,9 @@ def test_events_file(tmp_path: Path, events: Path) -> None:
     bad.write_text("- label: no date\n", encoding="utf-8")
     with pytest.raises(ValueError, match="needs 'date' and 'label'"):
         load_events(bad)
+    bad.write_text("- date: 2021\n  label: [unclosed\n", encoding="utf-8")
+    with pytest.raises(ValueError, match=r"bad\.yaml:3: not valid YAML"):
+        load_events(bad)
 
 
 def test_bad_suffix(db, tmp_path: Path) -> None:

@@ -38,6 +38,8 @@ def test_demo_ingests_every_address_dated_with_metadata(demo_run) -> None:
                         " (SELECT id FROM sources WHERE name = 'sotu')").fetchone()
     assert rows[0] == expected
     assert rows[1].startswith("1790-") and rows[3] == 1
+    kind, location = conn.execute("SELECT kind, location FROM sources").fetchone()
+    assert kind == "sotu" and location == str(demo.sotu_data_dir())
     meta = conn.execute("SELECT meta FROM documents WHERE published LIKE '1863-%'").fetchone()[0]
     assert "Abraham Lincoln" in meta and "Republican" in meta
 

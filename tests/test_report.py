@@ -61,6 +61,14 @@ def test_bundle_files_and_links(db, tmp_path: Path, config: Path) -> None:
     assert not [p for p in (tmp_path / "reports").iterdir() if p.name.startswith(".")]
 
 
+def test_a_period_without_documents_has_no_rates(db, tmp_path: Path, config: Path) -> None:
+    folder = build_report(db, for_="2022", out=tmp_path / "reports", config=config)
+    terms = read_csv(folder / "terms.csv")
+    assert terms and all(r["total_docs"] == "0" for r in terms)
+    assert all(r["share"] == "" and r["per10k"] == "" and r["change_per10k"] == ""
+               for r in terms)
+
+
 def test_terms_risers_fallers_and_new(db, tmp_path: Path, config: Path) -> None:
     folder = build_report(db, for_="2021", out=tmp_path / "reports", config=config)
     terms = {(r["lexicon"], r["term"]): r for r in read_csv(folder / "terms.csv")}
@@ -151,6 +159,20 @@ def test_config_errors_say_how_to_fix_them(db, tmp_path: Path) -> None:
     path.write_text('[[report.charts]]\nseries = ["no_such_thing"]\n', encoding="utf-8")
     with pytest.raises(ConfigError, match=r"charts\[1\].series: unknown series"):
         build_report(db, for_="2021", period="year", out=tmp_path / "r", config=path)
+    (tmp_path / "bad.yaml").write_text("- date: [2021\n", encoding="utf-8")
+    for toml, message in [
+        ('[report]\nsources = ["nope"]\n', r"report\.sources: unknown source 'nope'"),
+        ('[[report.charts]]\nseries = ["military"]\nsources = ["gov", "nope"]\n',
+         r"charts\[1\]\.sources: unknown source 'nope'; known: gov, press"),
+        ('[[report.charts]]\nseries = ["military"]\nlexicon = "nope"\n',
+         r"charts\[1\]\.lexicon: unknown lexicon 'nope'"),
+        ('[[report.charts]]\nseries = ["military"]\nevents = "bad.yaml"\n',
+         r"charts\[1\]\.events: .*bad\.yaml:2: not valid YAML"),
+    ]:
+        path.write_text(toml, encoding="utf-8")
+        with pytest.raises(ConfigError, match=message):
+            build_report(db, for_="2021", period="year", out=tmp_path / "r", config=path)
+    assert not (tmp_path / "r").exists()  # checked before anything is written
     with pytest.raises(ConfigError, match="not found"):
         load_config(tmp_path / "missing.toml")
 

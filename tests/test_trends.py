@@ -169,6 +169,9 @@ def test_ratio_on_the_chosen_measure(db) -> None:
     assert rows["2021"].count == pytest.approx(7 / 5)
     assert rows["2020"].share is None  # soft_power share is 0 in 2020
     assert rows["2023"].share == 0.0
+    # a ratio of shares is a plain number, not a percentage
+    line = next(x for x in result.to_table().splitlines() if x.startswith("2021"))
+    assert line.split()[-1] == "1" and "%" not in line
 
 
 def test_smoothing_trailing_and_centred(db) -> None:

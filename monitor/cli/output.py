@@ -9,8 +9,6 @@ from collections.abc import Sequence
 
 import click
 
-FORMATS = ("table", "csv", "json")
-
 
 def emit_rows(rows: Sequence[dict], fmt: str, columns: Sequence[str] | None = None) -> None:
     """Print ``rows`` in ``fmt``; ``columns`` fixes the order (default: the first row's keys)."""

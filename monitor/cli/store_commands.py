@@ -1,4 +1,4 @@
-"""Commands about the store itself: ``sources``, ``runs``."""
+"""Commands about the store itself: ``sources``."""
 
 from __future__ import annotations
 

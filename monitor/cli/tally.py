@@ -82,8 +82,9 @@ def print_tally(report, prefix: str = "") -> None:
 @click.argument("names", nargs=-1, metavar="[TERM_OR_CATEGORY]...")
 @click.option("--lexicon", "-l", default=None, help="Only this lexicon.")
 @click.option("--source", "-s", "sources", multiple=True, help="Only this source (repeatable).")
-@click.option("--since", default=None, help="From this date: 2020, 2020-10 or 2020-10-16.")
-@click.option("--until", default=None, help="Up to and including this (partial) date.")
+@click.option("--since", default=None,
+              help="From this date or period: 2020, 2020-Q4, 2020-10, 2020-W42 or 2020-10-16.")
+@click.option("--until", default=None, help="Up to and including this date or period.")
 @click.option("--by", type=click.Choice(["document", "day", "week", "month", "quarter", "year",
                                          "total"]), default="total", show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
@@ -93,6 +94,10 @@ def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
            sources: tuple[str, ...], since: str | None, until: str | None, by: str,
            fmt: str) -> None:
     """Print stored counts of terms or categories, per document or per period.
+
+    Names are term labels or category paths (with their sub-categories), or either one as
+    LEXICON:NAME, as for `monitor trend`; none means every term. A document is kept when
+    its whole date lies within --since/--until; those left out are noted on stderr.
 
     Example: monitor counts security hard_power --by year --source sotu --format csv
     """

@@ -13,10 +13,9 @@ from pathlib import Path
 
 import click
 
+from ..periods import BUCKETS
+from ..trends import MEASURES
 from . import Context, fail, main, pass_context
-
-BUCKETS = ["day", "week", "month", "quarter", "year"]
-MEASURES = ["count", "docs", "share", "per10k"]
 
 
 def trend_options(command: Callable) -> Callable:
@@ -124,7 +123,7 @@ def chart(obj: Context, series: tuple[str, ...], out: Path, kind: str, events: P
 
 
 @main.command()
-@click.option("--period", type=click.Choice(["day", "week", "month", "quarter", "year"]),
+@click.option("--period", type=click.Choice(BUCKETS),
               help="Report period [default: the config's, else week; or --for's kind].")
 @click.option("--for", "for_", metavar="ID",
               help="Period id (2026-W47, 2026-11, 2026) or 'latest' (the latest with"

@@ -197,34 +197,44 @@ def detect_encoding(
     ``partial`` means ``data`` is only the head of a longer input, so it may end in the
     middle of a character. Raises ``DecodeError`` for binary data or no plausible encoding.
     """
-    bom = bom_encoding(data)
-    if bom:
-        return bom
-    if b"\x00" in data[:8192]:
-        raise DecodeError("binary file (not text)")
-    for name in (canonical_encoding(declared), declared_encoding(data) if markup else None):
-        if name and _decodes(data, name, partial):
-            return name
-    if _decodes(data, "utf-8", partial) or _mostly_utf8(data):
-        return "utf-8"
-    return _guess(data, partial)
+    return _detect(data, declared, markup, partial)[0]
 
 
 def decode_bytes(data: bytes, *, declared: str | None = None, markup: bool = False) -> str:
     """``data`` as text (strictly decoded; BOM removed). Raises ``DecodeError``."""
-    encoding = detect_encoding(data, declared=declared, markup=markup)
+    encoding, text = _detect(data, declared, markup, partial=False)
+    if text is not None:
+        return text
     try:
         return data.decode(encoding)
-    except UnicodeDecodeError as exc:  # cannot happen after detection; belt and braces
+    except UnicodeDecodeError as exc:  # a mostly-UTF-8 file with a few bad bytes
         raise DecodeError(f"not valid {encoding} ({exc.reason} at byte {exc.start})") from None
 
 
-def _decodes(data: bytes, encoding: str, partial: bool) -> bool:
+def _detect(data: bytes, declared: str | None, markup: bool, partial: bool
+            ) -> tuple[str, str | None]:
+    """(encoding, the text when detection already decoded all of ``data``, else None)."""
+    bom = bom_encoding(data)
+    if bom:
+        return bom, None
+    if b"\x00" in data[:8192]:
+        raise DecodeError("binary file (not text)")
+    for name in (canonical_encoding(declared), declared_encoding(data) if markup else None):
+        text = _decode(data, name, partial) if name else None
+        if text is not None:
+            return name, None if partial else text
+    text = _decode(data, "utf-8", partial)
+    if text is not None or _mostly_utf8(data):
+        return "utf-8", None if partial else text
+    return _guess(data, partial)
+
+
+def _decode(data: bytes, encoding: str, partial: bool) -> str | None:
+    """``data`` decoded (up to a cut last character when ``partial``), or None if it fails."""
     try:
-        codecs.getincrementaldecoder(encoding)().decode(data, final=not partial)
+        return codecs.getincrementaldecoder(encoding)().decode(data, final=not partial)
     except (UnicodeDecodeError, LookupError):
-        return False
-    return True
+        return None
 
 
 def _mostly_utf8(data: bytes) -> bool:
@@ -243,7 +253,7 @@ def _mostly_utf8(data: bytes) -> bool:
     return valid > 0 and valid >= invalid
 
 
-def _guess(data: bytes, partial: bool) -> str:
+def _guess(data: bytes, partial: bool) -> tuple[str, str | None]:
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data[: 4 * SNIFF_BYTES]))
@@ -260,8 +270,9 @@ def _guess(data: bytes, partial: bool) -> str:
                 break
     candidates += [canonical_encoding(m.encoding) or m.encoding for m in matches[1:]]
     for name in dict.fromkeys(candidates):
-        if _decodes(data, name, partial):
-            return name
+        text = _decode(data, name, partial)
+        if text is not None:
+            return name, None if partial else text
     raise DecodeError("unknown text encoding (no candidate decodes the whole file)")
 
 
