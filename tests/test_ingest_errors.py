@@ -195,3 +195,58 @@ def test_clean_run_exits_zero_and_prints_the_summary(db, tmp_path, corpus):
     result = run(tmp_path / "monitor.db", corpus)
     assert (result.exit_code, result.stderr, result.stdout) == (
         0, "", "added 1, skipped duplicates 0, failed 0\n")
+
+
+def test_bad_csv_rows_fail_alone(db, tmp_path, corpus):
+    """A row that does not decode or is over --max-size is one error; the next rows are read."""
+    good = "Olá nação".encode()
+    (corpus / "rows.csv").write_bytes(
+        b"id,text\n"
+        b"1," + good + b"\n"
+        b"2,Ol\xe1 latin-1 byte\n"  # not UTF-8 in an otherwise UTF-8 file
+        b"3,Third row is fine\n"
+        b"4," + b"z" * 70_000 + b"\n"  # over the limit by far, skipped as a line
+        b'5,"A quoted field\nover two lines"\n'
+        b"6,Last row\n")
+    result = run(tmp_path / "monitor.db", corpus, "--max-size", "1KB")
+    assert result.exit_code == 1
+    errors = error_lines(result)
+    assert len(errors) == 2, errors
+    assert errors[0].startswith(f"error: {corpus / 'rows.csv'}:3: not valid utf-8 (")
+    assert errors[1] == (f"error: {corpus / 'rows.csv'}:5: document too large (70003 bytes,"
+                         " over the 1024 bytes limit)")
+    assert result.stdout.strip() == "added 4, skipped duplicates 0, failed 2"
+    assert external_ids(db) == {"1", "3", "5", "6"}
+
+
+def test_bad_line_inside_a_quoted_csv_field_drops_that_row_only(db, tmp_path, corpus):
+    (corpus / "rows.csv").write_bytes(  # UTF-8 but for the \xff on line 3
+        b'id,text\n1,"First line\nsecond line \xff bad\nthird line"\n'
+        + "2,Next row: a nação\n".encode())
+    result = run(tmp_path / "monitor.db", corpus)
+    (line,) = error_lines(result)
+    assert line.startswith(f"error: {corpus / 'rows.csv'}:3: not valid utf-8 (")
+    assert external_ids(db) == {"2"}
+
+
+def test_unterminated_csv_quote_is_an_error(db, tmp_path, corpus):
+    (corpus / "open.csv").write_text('id,text\n0,Before\n1,"unterminated\n2,more\n')
+    (corpus / "later.csv").write_text(  # the row starts on line 4, the open quote on 5
+        'id,text,note\na,"Two\nlines",x\nb,"Spans\ntwo","never closed\nc,more\n')
+    result = run(tmp_path / "monitor.db", corpus)
+    assert result.exit_code == 1
+    assert error_lines(result) == [
+        f"error: {corpus / 'later.csv'}:5: malformed CSV (quoted field not closed before the"
+        " end of the file)",
+        f"error: {corpus / 'open.csv'}:3: malformed CSV (quoted field not closed before the"
+        " end of the file)",
+    ]
+    assert external_ids(db) == {"0", "a"}
+
+
+def test_unterminated_quote_in_csv_header(db, tmp_path, corpus):
+    (corpus / "h.csv").write_text('"id,text\n1,hello\n')
+    result = run(tmp_path / "monitor.db", corpus)
+    assert error_lines(result) == [
+        f"error: {corpus / 'h.csv'}:1: unreadable CSV header (quoted field not closed before"
+        " the end of the file)"]

@@ -8,7 +8,9 @@ import json
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from monitor.cli import main
 from monitor.ingest import FieldMap, ingest_paths
 
 SPEECH = "Mr. President, peace and development remain the themes of our time.\n"
@@ -107,6 +109,29 @@ def test_txt_and_md(db, tmp_path, gz):
     assert (txt["published"], txt["precision"]) == ("2022-10-16", "day")
     assert txt["title"] is None and md["title"] == "Report to the Congress"
     assert text_of(db, f"2022/a.txt{suffix}") == SPEECH.strip()
+
+
+def cli_ingest(tmp_path, *args):
+    result = CliRunner().invoke(main, ["--db", str(tmp_path / "monitor.db"), "ingest",
+                                       *map(str, args)])
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    return result
+
+
+def test_title_option_only_fills_in_files_without_a_title(db, tmp_path):
+    folder = tmp_path / "speeches"
+    folder.mkdir()
+    write(folder / "a.md", "# Report to the Congress\n\n" + SPEECH)
+    write(folder / "b.md", "No heading here.\n\n" + SPEECH.replace("peace", "security"))
+    write(folder / "c.txt", SPEECH.replace("peace", "trade"))
+    write(folder / "d.pdf", make_pdf(["Peace and security."], title="State of the Union"))
+    write(folder / "e.html", article_html("utf-8", title="政府工作报告"))
+    result = cli_ingest(tmp_path, folder, "--title", "Fallback")
+    assert (result.exit_code, result.stderr) == (0, "")
+    titles = {row["external_id"]: row["title"] for row in docs(db)}
+    assert titles == {"a.md": "Report to the Congress", "b.md": "Fallback", "c.txt": "Fallback",
+                      "d.pdf": "State of the Union", "e.html": "政府工作报告"}
 
 
 @pytest.mark.parametrize(
@@ -224,6 +249,24 @@ def test_large_json_array_is_streamed_across_chunks(db, tmp_path):
     write(tmp_path / "big.json", json.dumps(records), gz=True)  # ~5 MB on one line
     report = ingest(db, tmp_path, batch_size=250)
     assert (report.added, report.failed) == (3000, 0)
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_json_lines_in_a_json_file_with_a_first_line_over_64_kb(db, tmp_path, gz):
+    first = {"id": "long", "text": "Speech. " + "words " * 12_000}  # ~72 KB on one line
+    second = {"id": "short", "text": SPEECH}
+    write(tmp_path / "lines.json", json.dumps(first) + "\n" + json.dumps(second) + "\n", gz=gz)
+    result = cli_ingest(tmp_path, tmp_path / f"lines.json{'.gz' if gz else ''}")
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    assert {row["external_id"] for row in docs(db)} == {"long", "short"}
+    assert text_of(db, "long") == first["text"].strip()
+
+
+def test_a_json_object_on_one_long_line_is_one_document_with_the_path_as_id(db, tmp_path):
+    write(tmp_path / "one.json", json.dumps({"text": "Speech. " + "words " * 20_000}) + "\n")
+    result = cli_ingest(tmp_path, tmp_path / "one.json")
+    assert (result.exit_code, result.stderr) == (0, ""), result.stderr
+    assert [row["external_id"] for row in docs(db)] == ["one.json"]
 
 
 @pytest.mark.parametrize("gz", [False, True])

@@ -55,7 +55,9 @@ class DecodeError(ValueError):
 
 
 class TooLargeError(DecodeError):
-    """Input over the maximum document size."""
+    """Input over the maximum document size; ``size`` in bytes when known."""
+
+    size: int | None = None
 
 
 def describe_size(n: int) -> str:
@@ -65,7 +67,9 @@ def describe_size(n: int) -> str:
 def too_large(max_bytes: int, size: int | None = None) -> TooLargeError:
     """The error for input over ``max_bytes``; ``size`` when known (else "over the limit")."""
     actual = f"{describe_size(size)}, " if size is not None else ""
-    return TooLargeError(f"document too large ({actual}over the {describe_size(max_bytes)} limit)")
+    error = TooLargeError(f"document too large ({actual}over the {describe_size(max_bytes)} limit)")
+    error.size = size
+    return error
 
 
 # -- opening -------------------------------------------------------------------------

@@ -140,8 +140,8 @@ def _single(stream: BinaryIO, fmt: str, ctx: FileContext) -> Document | IngestEr
         title = pdf_title or title
     else:
         text = decode_bytes(data)
-        if fmt == "markdown" and title is None:
-            title = _markdown_title(text)
+        if fmt == "markdown":
+            title = _markdown_title(text) or title
     if is_empty_text(text):
         return ctx.error("empty text" if fmt != "pdf" else "no text layer (scanned PDF?)")
     return Document(

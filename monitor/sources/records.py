@@ -22,6 +22,7 @@ from .decode import (
     DEFAULT_MAX_BYTES,
     SNIFF_BYTES,
     DecodeError,
+    TooLargeError,
     detect_encoding,
     iter_lines,
     peek_head,
@@ -167,34 +168,52 @@ def read_json(stream: BinaryIO, ctx: FileContext, *, lines_only: bool = False
     """A JSON array, a single object, or JSON Lines (``lines_only`` for ``.jsonl``)."""
     head, stream = peek_head(stream)
     encoding = detect_encoding(head, partial=len(head) == SNIFF_BYTES)
-    head_text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
-    start = head_text.lstrip("\ufeff \t\r\n")
+    start = _head_text(head, encoding)
     if not start:
         yield ctx.error("empty file")
         return
     if start[0] == "[" and not lines_only:
         yield from _read_array(stream, encoding, ctx)
         return
-    if not lines_only and start[0] == "{" and len(head) < SNIFF_BYTES:  # the whole file
-        try:
-            record = json.loads(head.decode(encoding))  # strict: never a silent U+FFFD
-        except ValueError:
-            pass  # JSON Lines, malformed or badly encoded: read line by line below
-        else:
-            yield record_to_document(record, ctx, 1, ctx.rel)
-            return
-    first_line = start.split("\n", 1)[0]
-    if lines_only or start[0] != "{" or _is_json(first_line):
+    if lines_only or start[0] != "{":
         yield from _read_lines(stream, encoding, ctx)
         return
-    data = read_limited(stream, ctx.options.max_bytes)  # one (pretty-printed) object
+    # An object: JSON Lines if its first line is JSON and more follows, else one object
+    # (pretty-printed, or on one line). Peek on until the head holds the first line.
+    max_bytes, size = ctx.options.max_bytes, SNIFF_BYTES
+    while "\n" not in start and len(head) == size and size <= max_bytes:
+        size = min(4 * size, max_bytes + 1)
+        head, stream = peek_head(stream, size)
+        start = _head_text(head, encoding)
+    end = start.find("\n")
+    if end >= 0 and _is_json(start[:end]) and (
+            _WS.match(start, end).end() < len(start) or len(head) == size):
+        yield from _read_lines(stream, encoding, ctx)
+        return
+    if len(head) < size:  # the head is the whole file
+        data = head
+    elif len(head) > max_bytes:  # no need to read on: too large
+        raise too_large(max_bytes)
+    else:
+        data = read_limited(stream, max_bytes)
     try:
         record = json.loads(data.decode(encoding))
+    except UnicodeDecodeError as exc:
+        line = data[:exc.start].decode(encoding, errors="replace").count("\n") + 1
+        codec = "utf-8" if encoding == "utf-8-sig" else encoding
+        yield ctx.error(f"not valid {codec} ({exc.reason} at byte {exc.start})", line)
+        return
     except json.JSONDecodeError as exc:
         hint = "; JSON Lines? name the file .jsonl" if exc.msg == "Extra data" else ""
         yield ctx.error(f"malformed JSON ({exc.msg} at column {exc.colno}{hint})", exc.lineno)
         return
     yield record_to_document(record, ctx, 1, ctx.rel)
+
+
+def _head_text(head: bytes, encoding: str) -> str:
+    """The head of a file as text, for a look at how it starts (leading blanks dropped)."""
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(head)
+    return text.lstrip("\ufeff \t\r\n")
 
 
 def _is_json(text: str) -> bool:
@@ -257,11 +276,9 @@ def _read_array(stream: BinaryIO, encoding: str, ctx: FileContext
         if pos >= len(buf):
             yield ctx.error("malformed JSON (unterminated array)", line_at(pos))
             return
-        if buf[pos] == "]" and number == 0:
+        if buf[pos] == "]":
             return
         if number:
-            if buf[pos] == "]":
-                return
             if buf[pos] != ",":
                 yield ctx.error("malformed JSON (expecting ',' or ']' after record "
                                 f"{number})", line_at(pos))
@@ -293,27 +310,44 @@ def _read_array(stream: BinaryIO, encoding: str, ctx: FileContext
 
 
 # -- CSV -------------------------------------------------------------------------------
+_UNCLOSED = "quoted field not closed before the end of the file"
+
+
 def read_csv(stream: BinaryIO, ctx: FileContext) -> Iterator[Document | IngestError]:
-    """One document per row; the header names the fields. Line numbers are 1-based."""
+    """One document per row; the header names the fields. Line numbers are 1-based.
+
+    A line that does not decode or is too long is an error of its own: the reader gets an
+    empty line in its place, and the row it is part of is dropped.
+    """
     head, stream = peek_head(stream)
     encoding = detect_encoding(head, partial=len(head) == SNIFF_BYTES)
     max_bytes = ctx.options.max_bytes
     csv.field_size_limit(max(csv.field_size_limit(), max_bytes))  # default is 128 KB
 
-    current = [0]  # line number being read, for decode errors
+    current = [0]  # line number being read, for decode errors that stop the file
+    bad: list[tuple[int, IngestError]] = []  # bad lines met while reading the current row
+    state = {"eof": False}
 
     def lines() -> Iterator[str]:  # slack for the other columns; records are checked too
         for number, line in iter_lines(stream, encoding, max_bytes=max_bytes + SNIFF_BYTES):
             current[0] = number
+            if isinstance(line, TooLargeError):  # name the user's limit, not the slack
+                line = too_large(max_bytes, line.size)
             if isinstance(line, DecodeError):
-                raise line
+                bad.append((number, ctx.error(str(line), number)))
+                line = "\n"
             yield line
+        state["eof"] = True
 
     reader = csv.reader(lines())
     try:
         header = next(reader, None)
     except (csv.Error, DecodeError) as exc:
         yield ctx.error(f"unreadable CSV header ({exc})", 1)
+        return
+    if header is not None and (bad or state["eof"]):
+        reason = bad[0][1].reason if bad else _UNCLOSED
+        yield ctx.error(f"unreadable CSV header ({reason})", 1)
         return
     if not header or not any(cell.strip() for cell in header):
         yield ctx.error("empty file (no CSV header)")
@@ -335,14 +369,27 @@ def read_csv(stream: BinaryIO, ctx: FileContext) -> Iterator[Document | IngestEr
         try:
             row = next(reader)
         except StopIteration:
+            yield from (error for _, error in bad)
             return
         except csv.Error as exc:
+            yield from (error for _, error in bad)
             yield ctx.error(f"malformed CSV ({exc})", start)
             return
         except DecodeError as exc:
+            yield from (error for _, error in bad)
             yield ctx.error(str(exc), current[0])
             return
+        if state["eof"]:  # the reader ran out of lines inside a quoted field
+            opened = start + sum(cell.count("\n") for cell in row[:-1])
+            bad.append((opened, ctx.error(f"malformed CSV ({_UNCLOSED})", opened)))
+            yield from (error for _, error in sorted(bad, key=lambda item: item[0]))
+            return
+        if bad:  # the row has a line that failed: it is not stored
+            yield from (error for _, error in bad)
+            bad.clear()
+            continue
         if not any(cell.strip() for cell in row):
             continue
         record = dict(zip(header, row, strict=False))
         yield record_to_document(record, ctx, start, f"{ctx.rel}#{start}")
+
