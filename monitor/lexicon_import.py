@@ -19,36 +19,60 @@ from pathlib import Path
 
 import yaml
 
-from .lexicon import LexiconError, lexicon_from_dict
+from .lexicon import LexiconError, lexicon_from_dict, name_problem, yaml_problem
 from .patterns import PatternError, compile_pattern, fold
 
 
 def import_lexicon(path: str | os.PathLike, name: str | None = None) -> tuple[dict, list[str]]:
-    """(lexicon structure, warnings) for a LIWC ``.dic`` or quanteda YAML file."""
+    """(lexicon structure, warnings) for a LIWC ``.dic`` or quanteda YAML file.
+
+    ``name`` (checked first) defaults to :func:`default_name` of the file's stem. Every
+    problem raised names the file once: ``path: message`` or ``path:line: message``.
+    """
     path = Path(path)
-    text = path.read_text(encoding="utf-8-sig", errors="replace")
-    name = name or path.stem.replace(" ", "_")
+    problem = name_problem(name) if name else None
+    if problem:
+        raise LexiconError([problem])
+    name = name or default_name(path.stem)
+    try:
+        text = path.read_text(encoding="utf-8-sig", errors="replace")
+    except OSError as exc:
+        raise LexiconError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
     first = next((line.strip() for line in text.splitlines() if line.strip()), "")
     if path.suffix.lower() == ".dic" or first == "%":
-        data, warnings = read_liwc(text)
+        data, warnings = read_liwc(text, str(path))
     else:
-        data, warnings = read_quanteda(text)
+        data, warnings = read_quanteda(text, str(path))
     out = {"name": name, "description": f"Imported from {path.name}", **data}
     try:
         lexicon_from_dict(out, name)
-    except LexiconError as exc:  # pragma: no cover - terms are checked one by one above
-        raise LexiconError([f"{path}: the converted lexicon is invalid: {p}"
-                            for p in exc.problems]) from None
+    except LexiconError as exc:  # e.g. a LIWC category name with a "/"
+        raise LexiconError([f"{path}: the converted lexicon is invalid: "
+                            f"{p.removeprefix(name + ': ')}" for p in exc.problems]) from None
     return out, warnings
 
 
-def read_liwc(text: str) -> tuple[dict, list[str]]:
-    """Categories and terms of a LIWC dictionary (``%`` header, then entries)."""
+def default_name(stem: str) -> str:
+    """A valid lexicon name from a file stem (``my dict(1)``: ``my_dict_1_``).
+
+    Characters other than letters, digits, ``_ . -`` become ``_``; a leading ``.`` or
+    ``-`` gets a ``_`` before it.
+    """
+    name = re.sub(r"[^\w.\-]", "_", stem)
+    return "_" + name if name_problem(name) else name
+
+
+def read_liwc(text: str, where: str = "<text>") -> tuple[dict, list[str]]:
+    """Categories and terms of a LIWC dictionary (``%`` header, then entries).
+
+    ``where`` (the file) starts each problem raised.
+    """
     warnings: list[str] = []
     lines = text.splitlines()
     marks = [i for i, line in enumerate(lines) if line.strip() == "%"]
     if len(marks) < 2:
-        raise LexiconError(["not a LIWC dictionary: expected a header between two '%' lines"])
+        raise LexiconError([f"{where}: not a LIWC dictionary: expected a header between two "
+                            "'%' lines"])
     names: dict[str, str] = {}
     for number, line in enumerate(lines[marks[0] + 1: marks[1]], marks[0] + 2):
         fields = line.split("\t") if "\t" in line else line.split()
@@ -97,17 +121,21 @@ def read_liwc(text: str) -> tuple[dict, list[str]]:
     return {"categories": categories}, warnings
 
 
-def read_quanteda(text: str) -> tuple[dict, list[str]]:
-    """Categories and terms of a quanteda-style YAML dictionary."""
+def read_quanteda(text: str, where: str = "<text>") -> tuple[dict, list[str]]:
+    """Categories and terms of a quanteda-style YAML dictionary.
+
+    ``where`` (the file) starts each problem raised: ``where:line: bad YAML: ...``.
+    """
     warnings: list[str] = []
     try:
         data = yaml.load(text, Loader=yaml.BaseLoader)  # every scalar as the string written
     except yaml.YAMLError as exc:
-        raise LexiconError([f"bad YAML: {exc}"]) from None
+        raise LexiconError([yaml_problem(exc, where)]) from None
     if isinstance(data, dict) and isinstance(data.get("categories"), dict):
-        raise LexiconError(["this is already a monitor lexicon: use 'monitor lexicon check'"])
+        raise LexiconError([f"{where}: this is already a monitor lexicon: use "
+                            "'monitor lexicon check'"])
     if not isinstance(data, dict):
-        raise LexiconError(["a quanteda dictionary is a mapping of category -> terms"])
+        raise LexiconError([f"{where}: a quanteda dictionary is a mapping of category -> terms"])
     return {"categories": _tree(data, "", warnings)}, warnings
 
 

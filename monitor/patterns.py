@@ -19,8 +19,9 @@ candidate's start. So the engines cannot disagree on the rules, which are:
   run of word characters (``organi*ation``). A word may not start with ``*``.
 * A pattern containing a CJK character matches as a plain substring (no wildcards).
 * ``stem``: a word matches when it has the pattern word's Snowball stem and starts with
-  the stem's first letters (all but the last), so a few irregular forms are missed
-  (``dying`` for ``die``, German umlaut plurals).
+  the stem's first letters (all but the last; see :func:`stem_start`). Every stemmed
+  word of a phrase must, so a few irregular forms are missed (``dying`` for ``die``,
+  German umlaut plurals).
 """
 
 from __future__ import annotations
@@ -147,6 +148,15 @@ def stem(word: str, language: str) -> str:
     return _stemmer(language).stem(_POSSESSIVE.sub("", word.lower()))
 
 
+def stem_start(word: str, target: str) -> str:
+    """What a word must start with to match the stemmed pattern word ``word``.
+
+    The stem's letters but its last, as far as ``word`` itself starts with them (a stem
+    may change letters: ``happy`` -> ``happi``), and at least ``word``'s first letter.
+    """
+    return os.path.commonprefix([target[: max(len(target) - 1, 1)], word]) or word[0]
+
+
 @lru_cache(maxsize=4096)
 def _inner_regex(words: tuple[tuple[int, str, str], ...]) -> re.Pattern[str]:
     """A regex for the words of a pattern with an inner wildcard (rare; slow to compile)."""
@@ -164,7 +174,9 @@ def _inner_regex(words: tuple[tuple[int, str, str], ...]) -> re.Pattern[str]:
 class Pattern:
     """A compiled term text, matched against the folded (or prepared) text.
 
-    ``words``: (kind, literal, stem) per pattern word. ``anchors``: what engines search
+    ``words``: (kind, literal, stem) per pattern word; ``starts``: what a text word must
+    start with to match each of them (see :func:`stem_start`; "" for words that are not
+    stemmed). ``anchors``: what engines search
     for, as (literal, HIT_* code, in_view, tail, length): every match is found by exactly
     one literal (see :func:`anchors`); ``in_view`` literals are searched in
     :func:`ascii_view`, the others in the text itself; the matched text ends ``tail``
@@ -172,8 +184,8 @@ class Pattern:
     one character of context on each side). ``anchor``: what every match starts with.
     """
 
-    text: str
     words: tuple[tuple[int, str, str], ...]
+    starts: tuple[str, ...]
     anchor: str
     anchors: tuple[Anchor, ...]
     left: bool
@@ -189,10 +201,13 @@ class Pattern:
             return -1
         if self.inner:
             m = _inner_regex(self.words).match(text, start)
-            targets = [t for kind, _, t in self.words if kind == STEM]
-            if m is None or any(stem(g, self.language or "english") != t
-                                for g, t in zip(m.groups(), targets, strict=True)):
+            if m is None:
                 return -1
+            stemmed = [(t, s) for (kind, _, t), s in zip(self.words, self.starts, strict=True)
+                       if kind == STEM]
+            for g, (t, s) in zip(m.groups(), stemmed, strict=True):
+                if not g.startswith(s) or stem(g, self.language or "english") != t:
+                    return -1
             pos = m.end()
         else:
             pos = start
@@ -204,7 +219,7 @@ class Pattern:
                     pos = m.end()
                 if kind == STEM:
                     m = _WORD_RE.match(text, pos)
-                    if (m is None or (i == 0 and not text.startswith(self.anchor, pos))
+                    if (m is None or not text.startswith(self.starts[i], pos)
                             or stem(m.group(), self.language or "english") != target):
                         return -1
                     pos = m.end()
@@ -264,7 +279,7 @@ def compile_pattern(
         main = " ".join(literal for _, literal, _ in words)
     elif n_plain == 0 and kind0 == STEM:
         confirm = GENERAL
-        main = os.path.commonprefix([target[: max(len(target) - 1, 1)], first]) or first[0]
+        main = stem_start(first, target)
     else:  # up to the literal start of the first word that is not a plain literal
         kind, literal, _ = words[n_plain]
         head = [w for _, w, _ in words[:n_plain]]
@@ -283,8 +298,8 @@ def compile_pattern(
                    for c in ("?" if ascii_before else _SPACES.replace(" ", ""))]
         starts += [(before + " " + c, GENERAL) for c in (" ?" if ascii_before else _SPACES)]
     return Pattern(
-        text=" ".join(words_in),
         words=tuple(words),
+        starts=tuple(stem_start(w, t) if kind == STEM else "" for kind, w, t in words),
         anchor=main,
         anchors=anchors(starts, left),
         left=left,

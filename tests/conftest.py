@@ -17,3 +17,19 @@ def db(tmp_path: Path) -> Database:
     database = Database(tmp_path / "monitor.db")
     yield database
     database.close()
+
+
+@pytest.fixture
+def yaml_parses(monkeypatch) -> list:
+    """A list that grows by one each time a YAML text is parsed (safe_load or compose)."""
+    import yaml
+
+    parses: list = []
+
+    class Counting(yaml.SafeLoader):
+        def __init__(self, stream) -> None:
+            parses.append(stream)
+            super().__init__(stream)
+
+    monkeypatch.setattr(yaml, "SafeLoader", Counting)
+    return parses

@@ -15,6 +15,7 @@ from monitor.lexicon import (
     find_lexicons,
     lexicon_folders,
     lexicon_from_dict,
+    lexicon_name,
     load_lexicon,
     resolve_lexicon,
 )
@@ -123,7 +124,7 @@ def test_every_problem_reported_with_file_and_line(tmp_path):
                 9: "* alone", 11: "does not contain", 12: "unknown term key 'colour'",
                 13: "cannot start with *", 14: "category 'soft' has no terms",
                 16: "wildcards are not supported in CJK", 20: "case must be",
-                22: "stemming is not available"}
+                2: "stemming is not available for language 'tlh'"}
     for line, message in expected.items():
         assert any(p.startswith(f"{path}:{line}: ") and message in p for p in problems), (
             line, message, problems)
@@ -142,14 +143,22 @@ def test_every_problem_reported_with_file_and_line(tmp_path):
     ("categories:\n  a/b: [x]\n", 2, "bad category name"),
     ("categories:\n  a:\n    - term: x\n      variants: [X]\n", 4, "repeats term"),
     ("", 1, "empty file"),
+    ("# only a comment\n\n", 1, "empty file"),
+    ("---\n", 1, "empty file"),
+    ("- a\n- b\n", 1, "a lexicon file must be a mapping"),
+    ("stem: [yes]\ncategories: {a: [x]}\n", 1, "stem must be a single value"),
+    ("overlap: {a: b}\ncategories: {a: [x]}\n", 1, "overlap must be a single value"),
+    ("categories:\n  a:\n    - term: x\n      case: [sensitive]\n", 4,
+     "case must be a single value"),
+    ("categories:\n  a:\n    - term: x\n      stem:\n        - true\n", 5,
+     "stem must be a single value"),
 ])
 def test_single_problems(tmp_path, text, line, message):
     path = write(tmp_path, text)
     problems = check_lexicon(path)
     assert len(problems) == 1, problems
     assert message in problems[0]
-    if "empty file" not in message:
-        assert problems[0].startswith(f"{path}:{line}: ")
+    assert problems[0].startswith(f"{path}:{line}: ")
 
 
 def test_lexicon_from_dict_reports_without_lines():
@@ -202,3 +211,109 @@ def test_installed_layout_prefers_package_lexicons(tmp_path, monkeypatch):
     monkeypatch.setattr(monitor, "__file__", str(package / "__init__.py"))
     monkeypatch.delenv("MONITOR_LEXICONS", raising=False)
     assert lexicon_folders() == [(package / "_lexicons").resolve()]
+
+
+def test_unsupported_stemming_language_is_reported_once_at_its_line(tmp_path):
+    path = write(tmp_path, """\
+        name: x
+        language: xx
+        stem: true
+        categories:
+          a: [persuade, threat, nuclear weapon]
+          b:
+            - term: sanction
+              stem: true
+    """)
+    assert check_lexicon(path) == [
+        f"{path}:2: stemming is not available for language 'xx'"]
+    without_language = write(tmp_path, "stem: true\ncategories: {a: [x, y]}\n", "en.yaml")
+    assert check_lexicon(without_language) == []  # english by default
+
+
+@pytest.mark.parametrize("term", [
+    {"term": "militar*", "except": ["military junta"]},
+    {"term": "security", "except": ["national security council"]},
+    {"term": "national security", "variants": ["national-security"],
+     "except": ["the national-security state"]},
+    {"term": "persuade", "stem": True, "except": ["persuading people"]},
+    {"term": "US", "case": "sensitive", "except": ["US Army"]},
+    {"term": "印度", "except": ["印度尼西亚"]},
+    {"term": "art", "except": ["art* deco"]},  # wildcard phrases are not checked
+])
+def test_except_phrases_that_can_apply_are_accepted(tmp_path, term):
+    import yaml
+
+    path = write(tmp_path, yaml.safe_dump({"categories": {"c": [term]}}, allow_unicode=True,
+                                          sort_keys=False))
+    assert check_lexicon(path) == []
+
+
+@pytest.mark.parametrize("term, phrase", [
+    ({"term": "art", "except": ["party"]}, "party"),  # "art" only inside a word
+    ({"term": "security", "except": ["securitycouncil"]}, "securitycouncil"),
+    ({"term": "persuade", "stem": True, "except": ["persuasion campaign"]},
+     "persuasion campaign"),  # another stem
+    ({"term": "US", "case": "sensitive", "except": ["us army"]}, "us army"),
+])
+def test_except_phrases_that_can_never_apply_are_rejected(tmp_path, term, phrase):
+    import yaml
+
+    path = write(tmp_path, yaml.safe_dump({"categories": {"c": [term]}}, sort_keys=False))
+    line = path.read_text().splitlines().index(f"    - {phrase}") + 1
+    problems = check_lexicon(path)
+    assert problems == [f"{path}:{line}: except phrase {phrase!r} does not contain term "
+                        f"{term['term']!r} or one of its variants, so it can never apply"]
+
+
+def test_yaml_nulls_in_terms(tmp_path):
+    lex = load_lexicon(write(tmp_path, "categories:\n  c: [null, none]\n  d: [NULL]\n"))
+    assert [t.label for t in lex.terms] == ["null", "none", "NULL"]
+    quoted = load_lexicon(write(tmp_path, "categories:\n  c: ['~', x]\n", "q.yaml"))
+    assert quoted.terms[0].label == "~"
+    path = write(tmp_path, "categories:\n  c:\n    - x\n    - ~\n    -\n"
+                           "    - term: y\n      variants: [~]\n", "t.yaml")
+    problems = check_lexicon(path)
+    assert len(problems) == 3, problems
+    assert problems[0].startswith(f"{path}:4: term '~' is YAML's null")
+    assert "quote it" in problems[0] and "empty" not in problems[0]
+    assert problems[1] == f"{path}:5: empty term"
+    assert problems[2].startswith(f"{path}:7: variant '~' is YAML's null")
+    with pytest.raises(LexiconError, match="empty term"):  # Python's None is no word
+        lexicon_from_dict({"categories": {"c": ["x", None]}}, "mem")
+
+
+@pytest.mark.parametrize("written, name", [("'on'", "on"), ("on", "on"), ("1.10", "1.10"),
+                                           ("yes", "yes"), ("2030", "2030")])
+def test_names_are_read_as_written_everywhere(tmp_path, written, name):
+    path = write(tmp_path, f"name: {written}\ncategories: {{c: [x]}}\n", "file.yaml")
+    assert lexicon_name(path) == name
+    assert load_lexicon(path).name == name
+    assert find_lexicons([tmp_path]) == [path]
+    assert resolve_lexicon(name, [tmp_path]).path == path.resolve()
+
+
+def test_name_map_is_first_wins_and_reads_each_file_once(tmp_path, yaml_parses):
+    first, second = tmp_path / "a", tmp_path / "b"
+    first.mkdir(), second.mkdir()
+    write(first, "name: 'on'\ncategories: {c: [mine]}\n", "x.yaml")
+    write(second, "name: on\ncategories: {c: [theirs]}\n", "y.yaml")
+    write(second, "categories: {c: [z]}\n", "z.yml")
+    write(second, "categories: [\n", "broken.yaml")
+    composed = yaml_parses
+    assert find_lexicons([first, second]) == [
+        first / "x.yaml", second / "broken.yaml", second / "z.yml"]
+    assert len(composed) == 4
+    composed.clear()
+    lex = resolve_lexicon("on", [first, second])
+    assert [t.label for t in lex.terms] == ["mine"] and len(composed) == 4
+    with pytest.raises(LexiconError, match="bad YAML"):
+        resolve_lexicon("broken", [first, second])
+
+
+def test_empty_folder_list_searches_nothing(tmp_path):
+    assert find_lexicons([]) == []
+    with pytest.raises(LexiconError) as info:
+        resolve_lexicon("power", [])
+    assert info.value.problems == ["no lexicon named 'power' in no folders"]
+    with pytest.raises(LexiconError, match=f"in {tmp_path}$"):
+        resolve_lexicon("power", [tmp_path])

@@ -86,3 +86,49 @@ def test_import_round_trip(tmp_path, name, text):
     found = matcher.count("No! I love my friends and a market\neconomy with taxes.")
     labels = {matcher.terms[i][1].label for i in found}
     assert labels & {"love", "tax*", "no"}
+
+
+def test_bad_quanteda_yaml_is_one_problem_with_file_and_line(tmp_path):
+    source = tmp_path / "dict.yml"
+    source.write_text("economy:\n  - tax*\nsocial: [a, b\nother: [c]\n", encoding="utf-8")
+    with pytest.raises(LexiconError) as info:
+        import_lexicon(source)
+    (problem,) = info.value.problems
+    assert problem.startswith(f"{source}:4: bad YAML: ") and "\n" not in problem
+    assert "<unicode string>" not in problem
+
+
+def test_every_import_problem_names_the_file_once(tmp_path):
+    source = tmp_path / "x.dic"
+    source.write_text("love\t1\n", encoding="utf-8")
+    with pytest.raises(LexiconError) as info:
+        import_lexicon(source)
+    assert info.value.problems == [
+        f"{source}: not a LIWC dictionary: expected a header between two '%' lines"]
+
+
+def test_converted_lexicon_can_be_invalid(tmp_path):
+    source = tmp_path / "slash.dic"
+    source.write_text("%\n1\tyes/no\n%\nmaybe\t1\n", encoding="utf-8")
+    with pytest.raises(LexiconError) as info:
+        import_lexicon(source)
+    assert info.value.problems == [
+        f"{source}: the converted lexicon is invalid: bad category name 'yes/no' "
+        "(empty or containing '/')"]
+
+
+@pytest.mark.parametrize("stem, name", [("my dict(1)", "my_dict_1_"), ("été 2024", "été_2024"),
+                                        (".hidden", "_.hidden"), ("v1.2-final", "v1.2-final")])
+def test_default_name_from_the_file_stem(tmp_path, stem, name):
+    source = tmp_path / f"{stem}.dic"
+    source.write_text("%\n1\tpos\n%\ngood\t1\n", encoding="utf-8")
+    data, _ = import_lexicon(source)
+    assert data["name"] == name
+    out = tmp_path / "out.yaml"
+    out.write_text(to_yaml(data), encoding="utf-8")
+    assert load_lexicon(out).name == name
+
+
+def test_explicit_bad_name_is_refused_before_reading(tmp_path):
+    with pytest.raises(LexiconError, match="bad lexicon name 'a b'"):
+        import_lexicon(tmp_path / "missing.dic", name="a b")

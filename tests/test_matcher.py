@@ -182,3 +182,19 @@ def test_terms_with_punctuation_at_text_edges(engine):
     assert [text[m.start:m.end] for m in found] == ["#metoo", "u.s.", "#a", "-based", "U.S."]
     assert all(0 <= m.start < m.end <= len(text) for m in found)
     assert [(m.start, m.end) for m in matcher.matches("#a")] == [(0, 2)]
+
+
+def test_every_stemmed_word_starts_with_its_stem(engine):
+    text = "It dies, it died, the dying star; big dies, big died, a big dying star."
+    assert counts(["die"], text, engine, stem=True) == {"die": 4}
+    assert counts(["big die"], text, engine, stem=True) == {"big die": 2}
+    assert counts(["star die"], "stars dying, stars died", engine, stem=True) == {"star die": 1}
+    inner = ["big organi*ation die"]  # an inner wildcard: confirmed with a regex
+    text = "big organization dying, bigs organisation dies and big organisations died"
+    assert counts(inner, text, engine, stem=True) == {"big organi*ation die": 1}
+
+
+def test_except_phrase_with_a_wildcard_term(engine):
+    term = {"term": "militar*", "except": ["military junta"]}
+    text = "The military junta, military rule and militarism; the Military Junta."
+    assert counts([term], text, engine) == {"militar*": 2}

@@ -26,25 +26,24 @@ def list_lexicons() -> None:
 
     Example: monitor lexicon list
     """
-    from ..lexicon import LexiconError, lexicon_files, lexicon_folders, lexicon_name, load_lexicon
+    from ..lexicon import LexiconError, lexicon_folders, scan_lexicons
 
-    files = lexicon_files()
+    files = scan_lexicons()  # each file parsed once: its name, then the lexicon
     if not files:
         folders = ", ".join(map(str, lexicon_folders())) or "none"
         click.echo(f"no lexicons found (folders: {folders})")
         return
     rows, seen = [], {}
-    for path in files:
-        name = lexicon_name(path)
-        note = f"  (shadowed by {seen[name]})" if name in seen else ""
-        seen.setdefault(name, path)
+    for file in files:
+        note = f"  (shadowed by {seen[file.name]})" if file.name in seen else ""
+        seen.setdefault(file.name, file.path)
         try:
-            lex = load_lexicon(path)
+            lex = file.load()
             rows.append((lex.name, str(len(lex.terms)), str(len(lex.categories())),
-                         f"{path}{note}"))
+                         f"{file.path}{note}"))
         except LexiconError as exc:
-            rows.append((name, "-", "-", f"{path}  ({len(exc.problems)} problems: "
-                                        "run monitor lexicon check)"))
+            rows.append((file.name, "-", "-", f"{file.path}  ({len(exc.problems)} problems: "
+                                             "run monitor lexicon check)"))
     header = ("name", "terms", "categories", "path")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
     for row in [header, *rows]:
@@ -102,30 +101,29 @@ def check(files: tuple[str, ...]) -> None:
     Exits with status 1 if any file has a problem. FILES may also be lexicon names.
     Example: monitor lexicon check lexicons/*.yaml
     """
-    from ..lexicon import LexiconError, check_lexicon, find_lexicons, lexicon_name, load_lexicon
+    from ..lexicon import LexiconError, LexiconFile, named_lexicons
 
     bad = 0
+    named = None  # name -> file, first wins: built once, if a name is asked for
     for target in files:
-        path = Path(target)
-        if not path.is_file():
-            named = [p for p in find_lexicons() if lexicon_name(p) == target]
-            if not named:
+        if Path(target).is_file():
+            file = LexiconFile(target)
+        else:
+            named = named_lexicons() if named is None else named
+            if target not in named:
                 fail(f"{target}: no such file or lexicon")
                 bad += 1
                 continue
-            path = named[0]
-        problems = check_lexicon(path)
-        for problem in problems:
-            click.echo(problem)
-        if problems:
+            file = named[target]
+        try:
+            lex = file.load()
+        except LexiconError as exc:
+            for problem in exc.problems:
+                click.echo(problem)
             bad += 1
-        else:
-            try:
-                lex = load_lexicon(path)
-            except LexiconError:  # pragma: no cover - check_lexicon said it loads
-                continue
-            click.echo(f"{path}: ok ({len(lex.terms)} terms, {len(lex.categories())} "
-                       "categories)")
+            continue
+        click.echo(f"{file.path}: ok ({len(lex.terms)} terms, {len(lex.categories())} "
+                   "categories)")
     if bad:
         sys.exit(1)
 
@@ -171,20 +169,24 @@ def test_lexicon(name: str, text: str, engine: str) -> None:
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the lexicon here (e.g. lexicons/NAME.yaml) instead of printing it.")
-@click.option("--name", default=None, help="Lexicon name [default: the --out or FILE stem].")
+@click.option("--name", default=None,
+              help="Lexicon name [default: the --out or FILE stem, with characters other than "
+                   "letters, digits, _ . - made _].")
 @click.option("--force", is_flag=True, help="Overwrite --out if it exists.")
 def import_lexicon_command(file: Path, out: Path | None, name: str | None, force: bool) -> None:
     """Convert a LIWC .dic or a quanteda-style YAML dictionary to a lexicon.
 
     Example: monitor lexicon import LIWC2015.dic --out lexicons/liwc.yaml
     """
-    from ..lexicon import LexiconError
-    from ..lexicon_import import import_lexicon, to_yaml
+    from ..lexicon import LexiconError, name_problem
+    from ..lexicon_import import default_name, import_lexicon, to_yaml
 
-    try:
-        data, warnings = import_lexicon(file, name or (out.stem if out else None))
-    except (LexiconError, OSError) as exc:
-        _fail_all(getattr(exc, "problems", None) or [str(exc)], prefix=f"{file}: ")
+    if name is not None and name_problem(name):
+        _fail_all([f"--name: {name_problem(name)}"])
+    try:  # every problem names the file
+        data, warnings = import_lexicon(file, name or (default_name(out.stem) if out else None))
+    except LexiconError as exc:
+        _fail_all(exc.problems)
     for warning in warnings:
         click.echo(f"warning: {file}: {warning}", err=True)
     text = to_yaml(data, file.name)
@@ -199,7 +201,7 @@ def import_lexicon_command(file: Path, out: Path | None, name: str | None, force
                f"monitor lexicon check {out}")
 
 
-def _fail_all(problems: list[str], prefix: str = "") -> None:
+def _fail_all(problems: list[str]) -> None:
     for problem in problems:
-        fail(prefix + problem)
+        fail(problem)
     sys.exit(1)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import sys
 from typing import TYPE_CHECKING
 
@@ -18,13 +19,14 @@ def load_lexicons(names: tuple[str, ...]) -> tuple[list, int]:
 
     A lexicon that cannot be loaded is reported in one line and left out.
     """
-    from ..lexicon import LexiconError, find_lexicons, load_lexicon, resolve_lexicon
+    from ..lexicon import LexiconError, named_lexicons, resolve_lexicon
 
     lexicons, failed = [], 0
-    targets = list(names) or [str(p) for p in find_lexicons()]
-    for target in targets:
+    targets = {name: functools.partial(resolve_lexicon, name) for name in names} or {
+        str(file.path): file.load for file in named_lexicons().values()}
+    for target, load in targets.items():
         try:
-            lexicons.append(resolve_lexicon(target) if names else load_lexicon(target))
+            lexicons.append(load())
         except (LexiconError, OSError, ValueError) as exc:
             for line in str(exc).splitlines() or [repr(exc)]:
                 fail(line if target in line else f"{target}: {line}")
