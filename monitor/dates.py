@@ -30,7 +30,6 @@ _MONTHS = {
 _MONTH = r"(?P<month_name>[a-z]+)\.?"
 _WEEKDAY = r"(?:(?:mon|tue|wed|thu|fri|sat|sun)[a-z]*\.?,?\s+)?"
 
-_YEAR_RE = re.compile(r"(?P<year>\d{4})")
 _TIME = r"(?:[t ]\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:z|[+-]\d{2}:?\d{2}|utc|gmt)?)?"
 _ISO_RE = re.compile(
     rf"(?P<year>\d{{4}})(?:[-/.](?P<month>\d{{1,2}})(?:[-/.](?P<day>\d{{1,2}}){_TIME})?)?"
@@ -44,7 +43,7 @@ _MONTH_YEAR_RE = re.compile(rf"{_MONTH},?\s+(?P<year>\d{{4}})")
 _CHINESE_RE = re.compile(
     r"(?P<year>\d{4})\s*年(?:\s*(?P<month>\d{1,2})\s*月(?:\s*(?P<day>\d{1,2})\s*[日号])?)?"
 )
-_PATTERNS = (_YEAR_RE, _ISO_RE, _COMPACT_RE, _CHINESE_RE, _DAY_MONTH_YEAR_RE,
+_PATTERNS = (_ISO_RE, _COMPACT_RE, _CHINESE_RE, _DAY_MONTH_YEAR_RE,
              _MONTH_DAY_YEAR_RE, _MONTH_YEAR_RE)
 
 

@@ -36,11 +36,6 @@ class AddResult:
     added: int = 0
     skipped: int = 0
 
-    def __iadd__(self, other: AddResult) -> AddResult:
-        self.added += other.added
-        self.skipped += other.skipped
-        return self
-
 
 class SchemaError(RuntimeError):
     """The database file is newer than this version of the tool, or not ours."""

@@ -18,11 +18,19 @@ WORD_RE = re.compile(
 _LINE_ENDINGS = re.compile(r"\r\n?|\u2028|\u2029")
 
 
+def _drop_marks(text: str) -> str:
+    return text.replace("\ufeff", "").replace("\x00", "")
+
+
 def normalise_text(text: str) -> str:
     """Unicode NFC, \\n line endings, no NULs or BOM; meaning is never changed."""
-    text = text.replace("\ufeff", "").replace("\x00", "")
-    text = _LINE_ENDINGS.sub("\n", text)
+    text = _LINE_ENDINGS.sub("\n", _drop_marks(text))
     return unicodedata.normalize("NFC", text).strip()
+
+
+def is_empty_text(text: str) -> bool:
+    """True if :func:`normalise_text` would leave nothing (cheaper than normalising)."""
+    return not _drop_marks(text).strip()
 
 
 def count_words(text: str) -> int:

@@ -181,6 +181,30 @@ def test_missing_path_and_unsupported_file(db, tmp_path, corpus):
     assert db.document_count() == 1
 
 
+def test_a_folder_that_cannot_be_listed_is_an_error(db, tmp_path, corpus, monkeypatch):
+    import os
+
+    from monitor.sources import files
+
+    (corpus / "ok.txt").write_text(GOOD)
+    (corpus / "secret").mkdir()
+    real_walk = os.walk
+
+    def walk(top, onerror=None, **kw):  # as os.walk does for a folder it may not read
+        for dirpath, dirnames, filenames in real_walk(top, onerror=onerror, **kw):
+            if dirpath.endswith("secret"):
+                onerror(PermissionError(13, "Permission denied", dirpath))
+                continue
+            yield dirpath, dirnames, filenames
+
+    monkeypatch.setattr(files.os, "walk", walk)
+    result = run(tmp_path / "monitor.db", corpus)
+    assert result.exit_code == 1
+    assert error_lines(result) == [
+        f"error: {corpus / 'secret'}: cannot read folder (Permission denied)"]
+    assert db.document_count() == 1
+
+
 def test_bad_options_are_usage_errors(db, tmp_path, corpus):
     (corpus / "ok.txt").write_text(GOOD)
     for args in (["--date", "someday"], ["--max-size", "lots"]):

@@ -15,8 +15,9 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ..documents import Document, IngestError
+from ..text import is_empty_text
 from .decode import DecodeError, decode_bytes, is_gzip_name, open_binary, read_limited, too_large
-from .records import FileContext, ReadOptions, is_empty_text, read_csv, read_json
+from .records import FileContext, ReadOptions, read_csv, read_json
 
 FORMATS = {
     ".txt": "text", ".md": "markdown", ".html": "html", ".htm": "html", ".json": "json",
@@ -68,7 +69,9 @@ def walk(paths: Iterable[str | Path], on_ignored: Callable[[Path], None] | None 
             yield IngestError(str(given), "no such file or directory")
         elif root.is_dir():
             source = source_name(root)
-            for dirpath, dirnames, filenames in os.walk(root):
+            unreadable: list[OSError] = []
+            for dirpath, dirnames, filenames in os.walk(root, onerror=unreadable.append):
+                yield from _folder_errors(unreadable, root)
                 dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
                 for name in sorted(filenames):
                     path = Path(dirpath, name)
@@ -80,6 +83,7 @@ def walk(paths: Iterable[str | Path], on_ignored: Callable[[Path], None] | None 
                             on_ignored(path)
                         continue
                     yield _item(path, root, path.relative_to(root).as_posix(), source, fmt)
+            yield from _folder_errors(unreadable, root)
         else:
             fmt = format_of(root)
             if fmt is None:
@@ -88,6 +92,14 @@ def walk(paths: Iterable[str | Path], on_ignored: Callable[[Path], None] | None 
                                               " each also .gz)")
             else:
                 yield _item(root, root, root.name, source_name(root), fmt)
+
+
+def _folder_errors(errors: list[OSError], root: Path) -> Iterator[IngestError]:
+    """A folder ``os.walk`` could not list is an error, not silently skipped."""
+    for exc in errors:
+        yield IngestError(str(exc.filename or root),
+                          f"cannot read folder ({exc.strerror or exc})")
+    errors.clear()
 
 
 def _item(path: Path, root: Path, rel: str, source: str, fmt: str) -> FileItem:

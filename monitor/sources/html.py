@@ -62,8 +62,9 @@ def extract_page(
     language = _language(tree)
     result = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
-        date_extraction_params=None if date else {"extensive_search": False,
-                                                   "original_date": True},
+        # None would mean trafilatura's default, extensive date search, even when
+        # page_date has already found the date; its quick search is enough either way
+        date_extraction_params={"extensive_search": False, "original_date": True},
     )
     text = (getattr(result, "text", None) or "").strip() if result is not None else ""
     if not text:

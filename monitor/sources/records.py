@@ -18,6 +18,7 @@ from typing import Any, BinaryIO
 
 from ..dates import is_blank, parse_date
 from ..documents import Document, IngestError
+from ..text import is_empty_text
 from .decode import (
     DEFAULT_MAX_BYTES,
     SNIFF_BYTES,
@@ -139,11 +140,6 @@ def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback
         meta={key: value for key, value in record.items() if key not in used},
         origin=f"{ctx.display}:{where}",
     )
-
-
-def is_empty_text(text: str) -> bool:
-    """True if nothing is left once normalisation drops BOMs, NULs and outer whitespace."""
-    return not text.replace("\ufeff", "").replace("\x00", "").strip()
 
 
 def _pick(record: dict, role: str, fields: FieldMap) -> str | None:
