@@ -151,6 +151,8 @@ def frame_documents(
             )
     low = periods.date_bounds(since)[0] if since else date.min
     high = periods.date_bounds(until)[1] if until else date.max
+    if low > high:
+        raise ValueError(f"--since {since} is after --until {until}: nothing can match")
     sql = (
         "SELECT t.lexicon_id, d.id, s.name, d.published, d.precision, d.word_count"
         " FROM tallied t JOIN documents d ON d.id = t.document_id"

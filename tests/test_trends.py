@@ -146,6 +146,8 @@ def test_filters(db) -> None:
     assert late.excluded["range"] == 1
     scoped = trend(db, TrendQuery(["security"], lexicon="power", bucket="year"))
     assert rows_by_period(scoped, "security")["2021"].count == 4
+    with pytest.raises(ValueError, match="--since 2022 is after --until 2021-06"):
+        trend(db, TrendQuery(["hard_power"], since="2022", until="2021-06"))
 
 
 def test_series_names_errors(db) -> None:
