@@ -20,7 +20,7 @@ from collections import Counter
 from pathlib import Path
 
 from monitor.lexicon import find_lexicons, lexicon_from_dict, load_lexicon
-from monitor.matcher import Matcher, hyperscan
+from monitor.lexicon.matcher import Matcher, hyperscan
 from monitor.text import WORD_RE
 
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "ungdc"

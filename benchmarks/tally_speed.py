@@ -24,8 +24,7 @@ import yaml
 from matcher_speed import CORPUS, build_vocabulary, load_speeches
 
 from monitor.documents import Document
-from monitor.lexicon import load_lexicon
-from monitor.matcher import Matcher
+from monitor.lexicon import Matcher, load_lexicon
 from monitor.store import Database
 
 

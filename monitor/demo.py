@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from .documents import Document
 
 if TYPE_CHECKING:
-    from .config import Config
     from .lexicon import Lexicon
+    from .report import Config
     from .store import Database
     from .tally import TallyReport
 
@@ -66,7 +66,7 @@ EVENTS = Path(__file__).with_name("demo_events.yaml")
 
 def demo_config() -> Config:
     """The demo report: two centuries of power vocabulary in the annual messages."""
-    from .config import ChartSpec, Config
+    from .report import ChartSpec, Config
 
     whole = {"bucket": "year", "span": 240, "smooth": 5, "center": True, "events": EVENTS}
     return Config(period="year", baseline=8, charts=[

@@ -18,8 +18,7 @@ from typing import TYPE_CHECKING
 from .store import Database, utcnow
 
 if TYPE_CHECKING:
-    from .lexicon import Lexicon
-    from .matcher import Matcher
+    from .lexicon import Lexicon, Matcher
 
 #: Documents a worker reads and scans per task; a few MB of text each.
 CHUNK_DOCS = 256
@@ -146,7 +145,7 @@ def tally_documents(
 
 
 def _tally_group(db, group, ids, pending, workers, progress, report) -> None:
-    from .matcher import Matcher
+    from .lexicon import Matcher
 
     matcher = Matcher(group)
     scanner = _Scanner(matcher, _term_ids(db, matcher, ids))
@@ -270,7 +269,7 @@ def _init_worker(group: list[Lexicon], term_ids: list[int], db_path: str) -> Non
 
     global _worker_scanner, _worker_conn
     if _worker_scanner is None:
-        from .matcher import Matcher
+        from .lexicon import Matcher
 
         _worker_scanner = _Scanner(Matcher(group), term_ids)
     _worker_conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=60)

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from monitor.lexicon import lexicon_from_dict
-from monitor.matcher import Matcher, hyperscan
+from monitor.lexicon.matcher import Matcher, hyperscan
 
 pytestmark = pytest.mark.skipif(hyperscan is None, reason="hyperscan is x86_64-only")
 
@@ -55,7 +55,7 @@ def test_an_unusable_cache_folder_only_costs_time(tmp_path: Path, monkeypatch) -
 
 
 def test_an_entry_is_used_when_the_cache_is_read_only(tmp_path: Path, monkeypatch) -> None:
-    from monitor import cache
+    from monitor.lexicon import cache
 
     monkeypatch.setenv("MONITOR_CACHE", str(tmp_path))
     builds: list[int] = []

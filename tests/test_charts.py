@@ -13,8 +13,8 @@ from fixtures_corpus import corpus_db  # noqa: F401 - the db fixture
 from matplotlib import image
 from output_checks import assert_not_blank, png_size
 
-from monitor.charts import axis_label, bar_chart, chart, line_chart, load_events
 from monitor.cli import main
+from monitor.report.charts import axis_label, bar_chart, chart, line_chart, load_events
 from monitor.trends import TrendQuery, trend
 
 

@@ -8,12 +8,11 @@ import pytest
 from click.testing import CliRunner
 
 from monitor.cli import main
-from monitor.counts import CountQuery, read_counts
 from monitor.documents import Document
 from monitor.lexicon import lexicon_from_dict
 from monitor.store import Database
 from monitor.tally import tally_documents
-from monitor.trends import TrendQuery, trend
+from monitor.trends import CountQuery, TrendQuery, read_counts, trend
 
 LEX = {"categories": {"hard_power": {"military": ["militar*"], "core": ["security"]},
                       "soft_power": ["culture"]}}

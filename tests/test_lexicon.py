@@ -10,16 +10,13 @@ import pytest
 from monitor.lexicon import (
     ENGINE_VERSION,
     LexiconError,
+    Matcher,
     Term,
     check_lexicon,
-    find_lexicons,
-    lexicon_folders,
     lexicon_from_dict,
-    lexicon_name,
     load_lexicon,
-    resolve_lexicon,
 )
-from monitor.matcher import Matcher
+from monitor.lexicon.folders import find_lexicons, lexicon_folders, lexicon_name, resolve_lexicon
 
 EXAMPLE = """\
 name: power
@@ -203,12 +200,12 @@ def test_folders_env_first_and_resolution(tmp_path, monkeypatch):
 
 
 def test_installed_layout_prefers_package_lexicons(tmp_path, monkeypatch):
-    import monitor
+    from monitor.lexicon import folders
 
     package = tmp_path / "site" / "monitor"
     (package / "_lexicons").mkdir(parents=True)
     (package / "__init__.py").write_text("")
-    monkeypatch.setattr(monitor, "__file__", str(package / "__init__.py"))
+    monkeypatch.setattr(folders, "PACKAGE_DIR", package)
     monkeypatch.delenv("MONITOR_LEXICONS", raising=False)
     assert lexicon_folders() == [(package / "_lexicons").resolve()]
 

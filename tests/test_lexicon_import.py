@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from monitor.lexicon import LexiconError, load_lexicon
-from monitor.lexicon_import import import_lexicon, read_liwc, read_quanteda, to_yaml
-from monitor.matcher import Matcher
+from monitor.lexicon import LexiconError, Matcher, load_lexicon
+from monitor.lexicon.formats import import_lexicon, read_liwc, read_quanteda, to_yaml
 
 LIWC = """%
 1\tposemo

@@ -7,7 +7,7 @@ import pickle
 import pytest
 
 from monitor.lexicon import LexiconError, lexicon_from_dict
-from monitor.matcher import Match, Matcher, hyperscan
+from monitor.lexicon.matcher import Match, Matcher, hyperscan
 
 ENGINES = ["aho"] + (["hyperscan"] if hyperscan is not None else [])
 

@@ -11,7 +11,7 @@ import pytest
 from shared_corpora import CORPORA
 
 from monitor.lexicon import find_lexicons, lexicon_from_dict, load_lexicon
-from monitor.matcher import Matcher, hyperscan
+from monitor.lexicon.matcher import Matcher, hyperscan
 
 pytestmark = [
     pytest.mark.corpus,

@@ -16,7 +16,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from monitor.lexicon import Lexicon, LexiconError, Term
-from monitor.matcher import Matcher, hyperscan
+from monitor.lexicon.matcher import Matcher, hyperscan
 
 CJK = ("\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
        "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af")

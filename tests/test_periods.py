@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from monitor import periods
+from monitor.trends import periods
 
 
 @pytest.mark.parametrize(

@@ -7,10 +7,8 @@ from pathlib import Path
 
 import yaml
 
-from monitor.charts import load_events
-from monitor.config import load_config
-from monitor.lexicon import load_lexicon
-from monitor.matcher import Matcher
+from monitor.lexicon import Matcher, load_lexicon
+from monitor.report import load_config, load_events
 
 README = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
 

@@ -11,8 +11,8 @@ from fixtures_corpus import corpus_db  # noqa: F401 - the db fixture
 from output_checks import html_links, read_csv
 
 from monitor.cli import main
-from monitor.config import ChartSpec, ConfigError, load_config
-from monitor.report import build_report, chart_query, resolve_period
+from monitor.report import ChartSpec, ConfigError, load_config
+from monitor.report.bundle import build_report, chart_query, resolve_period
 from monitor.trends import TrendQuery, trend
 
 CONFIG = """

@@ -5,8 +5,7 @@ import sqlite3
 import pytest
 
 from monitor.documents import Document
-from monitor.schema import SCHEMA_VERSION
-from monitor.store import Database, SchemaError
+from monitor.store import SCHEMA_VERSION, Database, SchemaError
 
 
 def doc(text: str, **kw) -> Document:

@@ -9,7 +9,7 @@ import pytest
 from shared_corpora import CORPORA
 
 from monitor.lexicon import lexicon_from_dict, resolve_lexicon
-from monitor.matcher import ENGINES, Matcher, hyperscan
+from monitor.lexicon.matcher import ENGINES, Matcher, hyperscan
 
 ZH = CORPORA / "zh"
 pytestmark = [pytest.mark.corpus,

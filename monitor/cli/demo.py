@@ -21,8 +21,8 @@ def demo(obj: Context, out: Path, workers: int | None) -> None:
 
     Example: monitor demo --db db/demo.db --out reports/
     """
-    from ..config import ConfigError
     from ..demo import DemoCorpusMissing, run_demo
+    from ..report import ConfigError
 
     lexicons, failed = load_lexicons(())
     run_id = obj.db.start_run("demo")

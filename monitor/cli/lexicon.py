@@ -138,8 +138,7 @@ def test_lexicon(name: str, text: str, engine: str) -> None:
 
     TEXT '-' reads standard input. Example: monitor lexicon test power "China's security"
     """
-    from ..lexicon import LexiconError, resolve_lexicon
-    from ..matcher import Matcher
+    from ..lexicon import LexiconError, Matcher, resolve_lexicon
 
     if text == "-":
         text = sys.stdin.read()
@@ -179,7 +178,7 @@ def import_lexicon_command(file: Path, out: Path | None, name: str | None, force
     Example: monitor lexicon import LIWC2015.dic --out lexicons/liwc.yaml
     """
     from ..lexicon import LexiconError, name_problem
-    from ..lexicon_import import default_name, import_lexicon, to_yaml
+    from ..lexicon.formats import default_name, import_lexicon, to_yaml
 
     if name is not None and name_problem(name):
         _fail_all([f"--name: {name_problem(name)}"])

@@ -103,7 +103,7 @@ def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
 
     Example: monitor counts security hard_power --by year --source sotu --format csv
     """
-    from ..counts import CountQuery, read_counts
+    from ..trends import CountQuery, read_counts
     from .output import emit_rows
 
     query = CountQuery(names, lexicon, sources, since, until, by)

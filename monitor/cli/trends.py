@@ -13,8 +13,7 @@ from pathlib import Path
 
 import click
 
-from ..periods import BUCKETS
-from ..trends import MEASURES
+from ..trends import BUCKETS, MEASURES
 from . import Context, fail, main, pass_context
 
 
@@ -110,8 +109,8 @@ def chart(obj: Context, series: tuple[str, ...], out: Path, kind: str, events: P
     Example: monitor chart hard_power soft_power --bucket year --out power.png
     --events events.yaml
     """
-    from ..charts import chart as draw
-    from ..charts import load_events
+    from ..report import chart as draw
+    from ..report import load_events
     from ..trends import trend as run_trend
 
     result = run_trend(obj.db, _query(series, **kw))
@@ -140,9 +139,8 @@ def report(obj: Context, period: str | None, for_: str | None, out: Path,
 
     Example: monitor report --period week --for latest --out reports/
     """
-    from .. import periods
-    from ..config import load_config
-    from ..report import build_report
+    from ..report import build_report, load_config
+    from ..trends import periods
 
     cfg = load_config(config)
     if period is None and for_ and for_ != "latest":

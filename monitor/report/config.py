@@ -19,8 +19,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover
     import tomli as tomllib
 
-from .periods import BUCKETS
-from .trends import MEASURES
+from ..trends import BUCKETS, MEASURES
 
 KINDS = ("line", "bars", "stacked")
 COMPARE = ("per10k", "share")

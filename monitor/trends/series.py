@@ -14,7 +14,7 @@ Every row carries the four measures and the denominators they were computed from
 bucket (and source), so documents that were never tallied do not dilute the shares.
 Documents whose date is coarser than the bucket, or undated, are left out with a note.
 The work is one ``GROUP BY bucket, source`` query per series over a temporary table of the
-query's documents, each put in its bucket once by :mod:`monitor.periods`.
+query's documents, each put in its bucket once by :mod:`monitor.trends.periods`.
 """
 
 from __future__ import annotations
@@ -28,9 +28,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import IO
 
+from ..store import Database
 from . import periods
-from .store import Database
-from .trend_data import Series, frame_documents, resolve_series, temp_documents
+from .data import Series, frame_documents, resolve_series, temp_documents
 
 MEASURES = ("count", "docs", "share", "per10k")
 Z90 = 1.6448536269514722  # two-sided 90%: the 95th percentile of the standard normal

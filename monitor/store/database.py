@@ -15,9 +15,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from .documents import PRECISIONS, Document
+from ..documents import PRECISIONS, Document
+from ..text import content_hash, count_words, normalise_text
 from .schema import MIGRATIONS, SCHEMA_VERSION
-from .text import content_hash, count_words, normalise_text
 
 DEFAULT_DB = Path("db") / "monitor.db"
 

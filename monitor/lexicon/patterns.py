@@ -31,7 +31,7 @@ import re
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from .text import _CJK
+from ..text import _CJK
 
 NONLATIN = _CJK + "\u1100-\u11ff\u3130-\u318f\uac00-\ud7af"  # Han, kana, Hangul
 _NONLATIN_RE = re.compile(f"[{NONLATIN}]")

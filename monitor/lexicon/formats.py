@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from .lexicon import LexiconError, lexicon_from_dict, name_problem, yaml_problem
+from .model import LexiconError, lexicon_from_dict, name_problem, yaml_problem
 from .patterns import PatternError, compile_pattern, fold
 
 

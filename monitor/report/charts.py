@@ -17,8 +17,8 @@ import yaml
 from matplotlib import dates as mdates
 from matplotlib.figure import Figure
 
-from . import periods
-from .trends import Trend, smoothing_label
+from ..trends import periods
+from ..trends.series import Trend, smoothing_label
 
 MEASURE_LABELS = {
     "count": ("Occurrences", "in all tallied documents per {bucket}"),

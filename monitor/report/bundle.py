@@ -17,11 +17,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from . import periods
-from .config import ChartSpec, Config, ConfigError, load_config
-from .report_render import Section, render_html, render_markdown, write_csv
-from .store import Database
-from .trend_data import (
+from ..store import Database
+from ..trends import periods
+from ..trends.data import (
     frame_documents,
     lexicon_ids,
     resolve_series,
@@ -29,7 +27,9 @@ from .trend_data import (
     term_counts,
     top_categories,
 )
-from .trends import TrendQuery, rates, trend
+from ..trends.series import TrendQuery, rates, trend
+from .config import ChartSpec, Config, ConfigError, load_config
+from .render import Section, render_html, render_markdown, write_csv
 
 SPAN = {"day": 60, "week": 26, "month": 24, "quarter": 12, "year": 20}
 """How many buckets back a chart shows by default."""

@@ -1,10 +1,10 @@
 """Reading stored counts back, per document or per period: the ``monitor counts`` command.
 
-Names, dates and buckets follow ``monitor trend`` exactly, through :mod:`monitor.trend_data`:
-a name is whatever :func:`~monitor.trend_data.resolve_series` accepts (a category path with
+Names, dates and buckets follow ``monitor trend`` exactly, through :mod:`monitor.trends.data`:
+a name is whatever :func:`~monitor.trends.data.resolve_series` accepts (a category path with
 its sub-categories, a term label, either one as ``lexicon:name``); the documents are those
 tallied for the lexicons involved, bucketed once by
-:func:`~monitor.trend_data.frame_documents`, which keeps a document only when its whole
+:func:`~monitor.trends.data.frame_documents`, which keeps a document only when its whole
 date lies within ``since``/``until`` and notes the ones it leaves out.
 """
 
@@ -14,9 +14,9 @@ import json
 import sqlite3
 from dataclasses import dataclass
 
+from ..store import Database
 from . import periods
-from .store import Database
-from .trend_data import (
+from .data import (
     DocumentFrame,
     frame_documents,
     lexicon_ids,

@@ -1,7 +1,7 @@
 """Compile a set of lexicons to one multi-pattern automaton and count terms in text.
 
 An engine scans the text once for the *literals* of all patterns (see
-``patterns.anchors``); each hit is then confirmed by :mod:`monitor.patterns`, the same
+``patterns.anchors``); each hit is then confirmed by :mod:`monitor.lexicon.patterns`, the same
 code for both engines, so they cannot disagree:
 
 * ``hyperscan``: pure-literal databases (compiled in well under a second for 2,000
@@ -23,7 +23,7 @@ leftmost-longest across all its terms instead (a tie goes to the term listed fir
 
 A :class:`Matcher` pickles as its lexicons and engine name and is recompiled when
 unpickled, so it can be sent to worker processes. Hyperscan databases are cached on disk
-by the hash of their literals (:mod:`monitor.cache`): the second compile of the same
+by the hash of their literals (:mod:`monitor.lexicon.cache`): the second compile of the same
 terms loads in microseconds instead of half a second.
 """
 
@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
-from .lexicon import Lexicon, LexiconError, Term
+from .model import Lexicon, LexiconError, Term
 from .patterns import (
     ASCII_W,
     HIT_BOTH,

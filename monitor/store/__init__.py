@@ -1,0 +1,12 @@
+"""The store: one SQLite file holding sources, documents, runs, lexicons and counts.
+
+``database`` is the :class:`Database` (transactions, migrations, documents in, rows out);
+``schema`` is the DDL and its migrations.
+"""
+
+from __future__ import annotations
+
+from .database import AddResult, Database, SchemaError, default_db_path, utcnow
+from .schema import SCHEMA_VERSION
+
+__all__ = ["SCHEMA_VERSION", "AddResult", "Database", "SchemaError", "default_db_path", "utcnow"]

@@ -1,0 +1,18 @@
+"""Trends: reading stored counts back, per series and period.
+
+``periods`` names buckets (day, week, month, quarter, year) and their bounds; ``data``
+resolves series names and selects documents; ``series`` computes a :class:`Trend` (count,
+docs, share, per10k, ratios, smoothing); ``counts`` answers ``monitor counts``.
+"""
+
+from __future__ import annotations
+
+from . import periods
+from .counts import CountQuery, read_counts
+from .periods import BUCKETS
+from .series import CSV_COLUMNS, MEASURES, Trend, TrendQuery, TrendRow, trend, wilson
+
+__all__ = [
+    "BUCKETS", "CSV_COLUMNS", "MEASURES", "CountQuery", "Trend", "TrendQuery", "TrendRow",
+    "periods", "read_counts", "trend", "wilson",
+]
