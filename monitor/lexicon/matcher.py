@@ -53,6 +53,8 @@ from .patterns import (
     prepare,
     starts_word,
     stem_language,
+    visible_offsets,
+    without_invisible,
 )
 
 try:  # hyperscan is x86_64-only
@@ -286,16 +288,20 @@ class Matcher:
 
     def count(self, text: str) -> dict[int, int]:
         """Occurrences per term index (only terms that occur)."""
-        counts, spans = self._collect(text, keep_all=False)
+        counts, spans = self._collect(without_invisible(text), keep_all=False)
         for term, found in self._resolve(spans):
             if found:
                 counts[term] = counts.get(term, 0) + len(found)
         return counts
 
     def matches(self, text: str) -> list[Match]:
-        """Every counted occurrence, in text order."""
-        _, spans = self._collect(text, keep_all=True)
+        """Every counted occurrence, in text order, with spans in ``text`` as given."""
+        visible = without_invisible(text)
+        _, spans = self._collect(visible, keep_all=True)
         out = [Match(term, s, e) for term, found in self._resolve(spans) for s, e in found]
+        if visible is not text:  # back to offsets in the text with its invisible characters
+            at = visible_offsets(text)
+            out = [Match(m.term, at[m.start], at[m.end - 1] + 1) for m in out]
         out.sort(key=lambda m: (m.start, m.end, m.term))
         return out
 

@@ -19,15 +19,28 @@ from pathlib import Path
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from .patterns import Pattern, PatternError, compile_pattern, fold, prepare, stem_language
+from .patterns import (
+    Pattern,
+    PatternError,
+    compile_pattern,
+    fold,
+    invisible_problem,
+    prepare,
+    stem_language,
+)
 
-ENGINE_VERSION = "2"  # bump when the counting rules change: every fingerprint changes
+ENGINE_VERSION = "3"  # bump when the counting rules change: every fingerprint changes
 TOP_KEYS = ("name", "description", "language", "source", "overlap", "stem", "categories")
 TERM_KEYS = ("term", "variants", "except", "case", "stem", "note")
 OVERLAPS = ("all", "longest")
 _NAME_RE = re.compile(r"[\w][\w.\-]*")
 NAME_RULE = "use letters, digits, '_', '-' or '.', starting with a letter, digit or '_'"
 _TRUE, _FALSE = {"true", "yes", "on"}, {"false", "no", "off"}
+# Bounds on what one lexicon file may cost to read: its size, the YAML nodes it expands to
+# once aliases are followed (a 1 KB "alias bomb" expands to billions), and its terms.
+MAX_FILE_BYTES = 16 * 1024 * 1024
+MAX_NODES = 3_000_000
+MAX_TERMS = 1_000_000
 
 
 class LexiconError(ValueError):
@@ -78,6 +91,10 @@ def fingerprint(terms: list[Term], language: str | None, overlap: str) -> str:
     canon = {"engine": ENGINE_VERSION, "language": language, "overlap": overlap, "terms": rows}
     blob = json.dumps(canon, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return hashlib.sha256(blob.encode("utf-8")).hexdigest()
+
+
+class _TooManyTerms(Exception):
+    """Stops reading a lexicon past MAX_TERMS (the problem is already reported)."""
 
 
 class _Reader:
@@ -207,7 +224,10 @@ def _read(root: Node | None, reader: _Reader, default_name: str, path: Path | No
     if "categories" not in top:
         reader.error(root, "no 'categories'")
     else:
-        _categories(top["categories"], [], reader, lex, stem_default, stem_lang)
+        try:
+            _categories(top["categories"], [], reader, lex, stem_default, stem_lang)
+        except _TooManyTerms:
+            lex.terms = []
         if not lex.terms and not reader.problems:
             reader.error(top["categories"], "no terms")
     lex.fingerprint = fingerprint(lex.terms, lex.language, lex.overlap)
@@ -235,6 +255,9 @@ def _categories(node: Node, path: list[str], reader: _Reader, lex: Lexicon, stem
                                    + (f" (first on line {seen[key]})" if line else ""))
                 continue
             seen[key] = line
+            if len(lex.terms) >= MAX_TERMS:
+                reader.error(item, f"more than {MAX_TERMS:,} terms: split the lexicon")
+                raise _TooManyTerms
             lex.terms.append(term)
         return
     if isinstance(node, ScalarNode):
@@ -286,6 +309,11 @@ def _term(node: Node, category: str, reader: _Reader, stem: bool,
     patterns: list[Pattern] = []  # of the term and its variants
     kinds = ["term"] + ["variant"] * len(variants) + ["except phrase"] * len(excepts)
     for kind, (text, where) in zip(kinds, [(label, node), *variants, *excepts], strict=True):
+        invisible = invisible_problem(text)
+        if invisible:
+            reader.error(where, f"{kind} {text!r} {invisible}")
+            ok = False
+            continue
         try:
             pattern = compile_pattern(text, case, lang)
         except PatternError as exc:
@@ -330,10 +358,56 @@ def yaml_problem(exc: yaml.YAMLError, where: str) -> str:
 
 def _compose(text: str, reader: _Reader) -> Node | None:
     try:
-        return yaml.compose(text, Loader=yaml.SafeLoader)
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         reader.problems.append(yaml_problem(exc, reader.where))
         return None
+    except RecursionError:
+        reader.problems.append(f"{reader.where}:1: bad YAML: nested too deeply")
+        return None
+    problem = _expansion_problem(root)
+    if problem:
+        reader.problems.append(f"{reader.where}:1: {problem}")
+        return None
+    return root
+
+
+def _children(node: Node) -> list[Node]:
+    if isinstance(node, SequenceNode):
+        return node.value
+    if isinstance(node, MappingNode):
+        return [part for pair in node.value for part in pair]
+    return []
+
+
+def _expansion_problem(root: Node | None) -> str | None:
+    """Why the node tree is too big once aliases are followed (or loops), else None.
+
+    Aliases make the composed tree a graph that shares nodes; the walk that reads a
+    lexicon visits a shared node once per reference, so the size that matters is the
+    expanded one, computed here in time linear in the distinct nodes.
+    """
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+    stack: list[tuple[Node, bool]] = [(root, False)] if root is not None else []
+    while stack:
+        node, finished = stack.pop()
+        key = id(node)
+        if finished:
+            open_nodes.discard(key)
+            sizes[key] = 1 + sum(sizes[id(child)] for child in _children(node))
+            if sizes[key] > MAX_NODES:
+                return (f"the YAML expands to more than {MAX_NODES:,} values once its aliases "
+                        "(*name) are followed: an alias bomb? Write the terms out instead")
+            continue
+        if key in sizes:
+            continue
+        if key in open_nodes:
+            return "an alias (*name) refers to a value that contains it: it never ends"
+        open_nodes.add(key)
+        stack.append((node, True))
+        stack.extend((child, False) for child in _children(node) if id(child) not in sizes)
+    return None
 
 
 class LexiconFile:
@@ -349,6 +423,10 @@ class LexiconFile:
         self._root: Node | None = None
         self._lexicon: Lexicon | None = None
         try:
+            size = self.path.stat().st_size
+            if size > MAX_FILE_BYTES:
+                raise OSError(f"{size / 2**20:.1f} MB, over the {MAX_FILE_BYTES / 2**20:g} MB "
+                              "a lexicon file may have")
             text = self.path.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
             self._reader.problems.append(f"{self.path}:1: cannot read: {exc}")
