@@ -60,4 +60,4 @@ def run() -> None:
         sys.exit(130)
 
 
-from . import demo, ingest, lexicon, store_commands, tally, trends  # noqa: E402,F401  (register commands)
+from . import analysis, demo, ingest, lexicon, store_commands, tally, trends  # noqa: E402,F401,I001  (register commands)

@@ -1,0 +1,74 @@
+"""Commands of the analysis stage: ``discover`` (keyness) and ``kwic``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from ..analysis.output import FORMATS
+from ..trends import BUCKETS
+from . import Context, fail, main, pass_context
+from .tally import load_lexicons
+from .trends import _run
+
+
+def _emit(text: str, out: Path | None) -> None:
+    if out:
+        out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
+    else:
+        click.echo(text.rstrip("\n"))
+
+
+@main.command()
+@click.option("--since", help="Target's first date (2015, 2015-06, 2015-W05...).")
+@click.option("--until", help="Target's last date, inclusive.")
+@click.option("--source", "sources", multiple=True, help="Target source (repeat).")
+@click.option("--reference-since", help="Reference's first date.")
+@click.option("--reference-until", help="Reference's last date, inclusive.")
+@click.option("--reference-source", "reference_sources", multiple=True,
+              help="Reference source (repeat) [default: the target's sources].")
+@click.option("--trailing", type=click.IntRange(min=1),
+              help="Temporal keyness: each --bucket period from --since to --until against"
+                   " the N periods before it.")
+@click.option("--bucket", type=click.Choice(BUCKETS), default="year", show_default=True)
+@click.option("--top", type=click.IntRange(min=1), default=50, show_default=True,
+              help="Terms to list (per period with --trailing).")
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Occurrences a term needs in the target.")
+@click.option("--max-p", type=click.FloatRange(0, 1), default=0.01, show_default=True,
+              help="Largest p-value of G2 (1 lists every term).")
+@click.option("--max-words", type=click.IntRange(1, 5), default=3, show_default=True,
+              help="Longest phrase, in words.")
+@click.option("--sort", type=click.Choice(["g2", "log_ratio", "chi2", "log_odds"]),
+              default="g2", show_default=True)
+@click.option("--under", is_flag=True, help="The most under-represented terms instead.")
+@click.option("--prior", type=click.FloatRange(min=0, min_open=True), default=1000.0,
+              show_default=True, help="Size of Monroe's Dirichlet prior, in pseudo-words.")
+@click.option("--lexicon", "-l", "names", multiple=True, metavar="NAME_OR_PATH",
+              help="Mark terms of this lexicon (repeat) [default: every lexicon found].")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@pass_context
+@_run
+def discover(obj: Context, names: tuple[str, ...], fmt: str, out: Path | None,
+             **kw) -> None:
+    """Words and phrases over-represented in a target against a reference (keyness).
+
+    Example: monitor discover --since 2015 --until 2024 --reference-since 1995
+    --reference-until 2004
+    """
+    from ..analysis import DiscoverQuery
+    from ..analysis import discover as run_discover
+
+    lexicons, failed = load_lexicons(names)
+    kw["sources"], kw["reference_sources"] = list(kw["sources"]), list(kw["reference_sources"])
+    result = run_discover(obj.db, DiscoverQuery(**kw), lexicons)
+    _emit(result.render(fmt), out)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    if failed:
+        fail(f"{failed} lexicon(s) could not be loaded; their terms are not marked")
+        raise SystemExit(1)
