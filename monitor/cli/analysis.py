@@ -6,11 +6,12 @@ from pathlib import Path
 
 import click
 
-from ..analysis.output import FORMATS
 from ..trends import BUCKETS
 from . import Context, fail, main, pass_context
 from .tally import load_lexicons
 from .trends import _run
+
+FORMATS = ("table", "csv", "json")
 
 
 def _emit(text: str, out: Path | None) -> None:
