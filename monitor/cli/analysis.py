@@ -73,3 +73,47 @@ def discover(obj: Context, names: tuple[str, ...], fmt: str, out: Path | None,
     if failed:
         fail(f"{failed} lexicon(s) could not be loaded; their terms are not marked")
         raise SystemExit(1)
+
+
+@main.command()
+@click.argument("series", nargs=-1, required=True)
+@click.option("--lexicon", help="Look series up in this lexicon only.")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeat).")
+@click.option("--since", help="First date, e.g. 2019, 2019-06, 2019-06-01, 2019-W05.")
+@click.option("--until", help="Last date (inclusive), partial dates ok.")
+@click.option("--width", type=click.IntRange(min=0), default=8, show_default=True,
+              help="Words of context on each side (characters for Chinese).")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="Lines to show; 0 for all.")
+@click.option("--sample", type=click.IntRange(min=1),
+              help="Draw this many of the matching documents at random.")
+@click.option("--seed", type=int, default=0, show_default=True,
+              help="Random seed of --sample (the same seed gives the same documents).")
+@click.option("--format", "fmt", type=click.Choice([*FORMATS, "html"]), default="table",
+              show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@pass_context
+@_run
+def kwic(obj: Context, series: tuple[str, ...], limit: int, fmt: str, out: Path | None,
+         **kw) -> None:
+    """Every counted occurrence of SERIES with the words around it (keyword in context).
+
+    SERIES are term labels, category paths or lexicon:name, as for trend; the lines of a
+    term in a document are exactly its stored count.
+
+    Example: monitor kwic security --since 2020 --limit 20
+    """
+    from ..analysis import KwicQuery
+    from ..analysis import kwic as run_kwic
+
+    kw["sources"] = list(kw["sources"])
+    result = run_kwic(obj.db, KwicQuery(series=list(series), limit=limit or None, **kw))
+    _emit(result.render(fmt), out)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)
+    shown = len(result.lines)
+    total = result.occurrences
+    click.echo(f"{shown} lines" + (f" of {total}" if total is not None and total != shown
+                                   else "" if total is not None else " (more: raise --limit)")
+               + f" in {result.documents} matching documents", err=True)
