@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime, timedelta, timezone
 from email.utils import parsedate_tz
 
-__all__ = ["format_date", "parse_date"]
+__all__ = ["format_date", "implausible_date", "is_placeholder", "parse_date"]
 
 _MONTHS = {
     name: number
@@ -77,6 +77,44 @@ def parse_date(value: object) -> tuple[str, str] | None:
     parsed = parsedate_tz(text)  # RFC 2822, e.g. in e-mail and RSS
     if parsed and re.search(r"\d{4}", text):
         return _build(parsed[0], parsed[1], parsed[2])
+    return None
+
+
+_MIDNIGHT = r"[t ]00:00(?::00(?:\.0+)?)?\s*(?:z|[+-]00:?00|utc|gmt)?"
+_PLACEHOLDER_RE = re.compile(
+    rf"(?:0{{0,3}}[01]-0?1-0?1|1900-0?1-0?1)(?:{_MIDNIGHT})?|1970-0?1-0?1{_MIDNIGHT}"
+)
+
+
+def is_placeholder(value: object) -> bool:
+    """True for values systems write when they have no date: ``0001-01-01``, ``1900-01-01``,
+    an epoch-zero ``1970-01-01T00:00:00``. (A plain ``1970-01-01`` may be a real New Year's
+    Day; only the midnight timestamp is taken for the epoch.)"""
+    if not isinstance(value, str):
+        return False
+    text = unicodedata.normalize("NFKC", value).strip().lower()
+    return bool(_PLACEHOLDER_RE.fullmatch(text) or re.fullmatch(r"0{1,4}(?:-0{1,2}){0,2}", text))
+
+
+def implausible_date(published: str | None, precision: str | None,
+                     now: datetime | None = None) -> str | None:
+    """Why a stored date cannot be a publication date, or None if it can be.
+
+    Before the year 1000, a placeholder (``0001-01-01``, ``1900-01-01``), or starting more
+    than a day after ``now`` (default: the current UTC time).
+    """
+    if published is None or precision is None:
+        return None
+    year = int(published[:4])
+    if year < 1000:
+        return f"impossible date {published!r} (before the year 1000)"
+    if published == "1900-01-01":
+        return f"placeholder date {published!r}"
+    month = int(published[5:7]) if precision in ("month", "day") else 1
+    day = int(published[8:10]) if precision == "day" else 1
+    now = now or datetime.now(timezone.utc)
+    if date(year, month, day) > now.date() + timedelta(days=1):
+        return f"date {published!r} is in the future (after {now.date().isoformat()})"
     return None
 
 

@@ -43,6 +43,7 @@ class IngestReport:
     failed: int = 0
     ignored: int = 0
     errors: list[IngestError] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     run_id: int | None = None
 
     @property
@@ -82,13 +83,16 @@ def ingest_paths(
     batch_size: int = 500,
     progress: bool = False,
     on_error: Callable[[IngestError], None] | None = None,
+    on_warning: Callable[[str], None] | None = None,
     command: str | None = None,
 ) -> IngestReport:
     """Read every file under ``paths`` and store its documents; see the README's Ingest.
 
     ``source``, ``date`` and ``title`` are fallbacks for documents that carry none
     (``source`` otherwise defaults to the folder name or file stem). ``on_error`` is called
-    with each ``IngestError`` as it happens. The run is logged in the ``runs`` table.
+    with each ``IngestError`` as it happens, ``on_warning`` with each warning (a dropped
+    placeholder or impossible date, stored as undated: not a failure). The run is logged
+    in the ``runs`` table.
     Raises ``ValueError`` for an unparseable ``date``; bad input never raises.
     """
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -102,6 +106,16 @@ def ingest_paths(
     report = IngestReport()
     report.run_id = db.start_run(command or "ingest " + " ".join(str(p) for p in paths))
     bar = None
+
+    def warn(message: str) -> None:
+        if len(report.warnings) < MAX_KEPT_ERRORS:
+            report.warnings.append(message)
+        if on_warning is not None:
+            if bar is None:
+                on_warning(message)
+            else:
+                with bar.external_write_mode(file=sys.stderr):
+                    on_warning(message)
 
     def ignore(_: Path) -> None:
         report.ignored += 1
@@ -129,7 +143,7 @@ def ingest_paths(
                 continue
             here = str(item.root.resolve())
             if batch and here != location:
-                _flush(db, batch, location, report, fail)
+                _flush(db, batch, location, report, fail, warn)
             location, done = here, [0]
 
             def advance(n: int, done: list[int] = done) -> None:
@@ -142,10 +156,10 @@ def ingest_paths(
                     continue
                 batch.append(doc)
                 if len(batch) >= batch_size:
-                    _flush(db, batch, location, report, fail)
+                    _flush(db, batch, location, report, fail, warn)
             if bar is not None and item.size > done[0]:
                 bar.update(item.size - done[0])
-        _flush(db, batch, location, report, fail)
+        _flush(db, batch, location, report, fail, warn)
         completed = True
     except BaseException as exc:
         if not isinstance(exc, KeyboardInterrupt):
@@ -161,7 +175,8 @@ def ingest_paths(
 
 
 def _flush(db: Database, batch: list[Document], location: str | None, report: IngestReport,
-           fail: Callable[[IngestError], None]) -> None:
+           fail: Callable[[IngestError], None],
+           warn: Callable[[str], None] = lambda _: None) -> None:
     """Store ``batch`` in one transaction, then empty it.
 
     If the store rejects a document (readers check, so this should not happen), the batch
@@ -172,6 +187,8 @@ def _flush(db: Database, batch: list[Document], location: str | None, report: In
     try:
         report.added += (result := db.add_documents(batch, "files", location)).added
         report.skipped += result.skipped
+        for warning in result.warnings:
+            warn(warning)
     except ValueError:
         for doc in batch:
             try:
@@ -181,6 +198,8 @@ def _flush(db: Database, batch: list[Document], location: str | None, report: In
                 continue
             report.added += result.added
             report.skipped += result.skipped
+            for warning in result.warnings:
+                warn(warning)
     batch.clear()
 
 

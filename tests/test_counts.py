@@ -85,7 +85,7 @@ def test_cli_formats(tallied):
     assert {r["term"] for r in json.loads(js.stdout)} == {"security", "militar*", "culture"}
     table = runner.invoke(main, ["--db", str(path), "counts", "security"])
     assert table.stdout.splitlines()[0].split() == [
-        "period", "lexicon", "category", "term", "count", "docs"]
+        "period", "lexicon", "category", "term", "count", "docs", "total_docs"]
     bad = runner.invoke(main, ["--db", str(path), "counts", "--since", "soon"])
     assert bad.exit_code == 2 and "not a period" in bad.stderr
 
@@ -102,7 +102,7 @@ def test_week_and_quarter_bounds_are_periods_like_trend(tallied):
     query = CountQuery(names=("hard_power",), by="quarter", since="2020-Q4", until="2021-Q1")
     rows, notes = read_counts(db, query)
     assert [(r["period"], r["term"], r["count"], r["docs"]) for r in rows] == [
-        ("2020-Q4", "security", 2, 1),
+        ("2020-Q4", "security", 2, 1), ("2020-Q4", "militar*", 0, 0),
         ("2021-Q1", "security", 1, 1), ("2021-Q1", "militar*", 2, 2)]
     assert any("1 dated only to the year" in note for note in notes)
     same = trend(db, TrendQuery(["hard_power"], bucket="quarter", measure="docs",

@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from monitor.store import Database
+
 REPO = Path(__file__).resolve().parents[1]
 
 
@@ -41,6 +43,7 @@ def test_wheel_carries_the_shipped_lexicons_and_finds_them_installed(tmp_path):
 def test_console_script_and_module_entry_point(tmp_path):
     script = shutil.which("monitor", path=str(Path(sys.executable).parent))
     assert script, "the monitor console script is installed beside python"
+    Database(tmp_path / "m.db").close()  # reading commands need an existing database
     for command in ([script], [sys.executable, "-m", "monitor"]):
         result = subprocess.run([*command, "--db", str(tmp_path / "m.db"), "sources"],
                                 capture_output=True, text=True, check=True)

@@ -6,6 +6,7 @@ the commands so that ``monitor --help`` and no-op runs start fast.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -23,9 +24,20 @@ class Context:
 
     @property
     def db(self) -> Database:
+        """The database, created if missing (for commands that write: ingest, tally, demo)."""
         if self._db is None:
             self._db = Database(self.db_path)
         return self._db
+
+    @property
+    def read_db(self) -> Database:
+        """The database of a command that only reads: a missing file is an error (exit 2),
+        not a new empty database that answers every question with nothing."""
+        if self._db is None and str(self.db_path) != ":memory:" and not self.db_path.exists():
+            fail(f"no database at {self.db_path}: run monitor ingest (or monitor demo) first,"
+                 " or pass --db FILE")
+            sys.exit(2)
+        return self.db
 
 
 pass_context = click.make_pass_decorator(Context)
@@ -36,7 +48,45 @@ def fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class MonitorGroup(click.Group):
+    """The top-level group: ``--db`` may come after the command name too
+    (``monitor trend x --db FILE``), and a closed output pipe (``| head -1``) ends the
+    command quietly with exit 0."""
+
+    GLOBAL = ("--db",)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        front, rest, i = [], [], 0
+        while i < len(args):
+            arg = args[i]
+            if arg == "--":
+                rest += args[i:]
+                break
+            name = arg.split("=", 1)[0]
+            if name in self.GLOBAL and rest:  # after the command name
+                if "=" in arg:
+                    front.append(arg)
+                elif i + 1 < len(args):
+                    front += [arg, args[i + 1]]
+                    i += 1
+                else:
+                    rest.append(arg)
+            else:
+                rest.append(arg)
+            i += 1
+        return super().parse_args(ctx, front + rest)
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            # the reader stopped reading (head, less): not an error; keep Python quiet too
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(0)
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option(
     "--db",
     "db_path",
@@ -49,6 +99,12 @@ def fail(message: str) -> None:
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None) -> None:
     """rhetoric-monitor: count the words governments and media choose, and chart them."""
+    if os.environ.get("MONITOR_LEXICONS"):
+        from ..lexicon import missing_lexicon_folders
+
+        for folder in missing_lexicon_folders():
+            click.echo(f"warning: MONITOR_LEXICONS folder {folder} does not exist (ignored)",
+                       err=True)
     ctx.obj = Context(db_path or default_db_path())
     ctx.call_on_close(lambda: ctx.obj._db.close() if ctx.obj._db else None)
 

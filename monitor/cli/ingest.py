@@ -82,7 +82,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], source: str | None, date: str 
     report = ingest_paths(
         obj.db, paths, source=source, date=date, title=title, fields=fields,
         max_bytes=max_bytes, progress=sys.stderr.isatty() if progress is None else progress,
-        on_error=lambda error: fail(str(error)), command=command,
+        on_error=lambda error: fail(str(error)),
+        on_warning=lambda message: click.echo(f"warning: {message}", err=True), command=command,
     )
     click.echo(report.summary())
     if report.failed:

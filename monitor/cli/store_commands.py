@@ -17,7 +17,7 @@ def sources(obj: Context, fmt: str) -> None:
 
     Example: monitor sources
     """
-    rows = obj.db.sources()
+    rows = obj.read_db.sources()
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return

@@ -88,7 +88,8 @@ def print_tally(report, prefix: str = "") -> None:
               help="From this date or period: 2020, 2020-Q4, 2020-10, 2020-W42 or 2020-10-16.")
 @click.option("--until", default=None, help="Up to and including this date or period.")
 @click.option("--by", type=click.Choice(["document", "day", "week", "month", "quarter", "year",
-                                         "total"]), default="total", show_default=True)
+                                         "decade", "total"]), default="total",
+              show_default=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @pass_context
@@ -103,14 +104,16 @@ def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
 
     Example: monitor counts security hard_power --by year --source sotu --format csv
     """
-    from ..trends import CountQuery, read_counts
+    from ..trends.counts import DOCUMENT_COLUMNS, PERIOD_COLUMNS, CountQuery, read_counts
     from .output import emit_rows
 
     query = CountQuery(names, lexicon, sources, since, until, by)
     try:
-        rows, notes = read_counts(obj.db, query)
+        rows, notes = read_counts(obj.read_db, query)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    emit_rows(rows, fmt)
+    emit_rows(rows, fmt, DOCUMENT_COLUMNS if by == "document" else PERIOD_COLUMNS)
+    if not rows and not any(note.startswith("no tallied") for note in notes):
+        notes.append("no rows: no term of the query occurs in the matching documents")
     for note in notes:
         click.echo(f"note: {note}", err=True)

@@ -81,7 +81,7 @@ def trend(obj: Context, series: tuple[str, ...], fmt: str, out: Path | None, **k
     """
     from ..trends import trend as run_trend
 
-    result = run_trend(obj.db, _query(series, **kw))
+    result = run_trend(obj.read_db, _query(series, **kw))
     text = {"table": result.to_table, "csv": result.to_csv, "json": result.to_json}[fmt]()
     if out:
         out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
@@ -113,7 +113,7 @@ def chart(obj: Context, series: tuple[str, ...], out: Path, kind: str, events: P
     from ..report import load_events
     from ..trends import trend as run_trend
 
-    result = run_trend(obj.db, _query(series, **kw))
+    result = run_trend(obj.read_db, _query(series, **kw))
     path = draw(result, out, kind=kind, title=title,
                 events=load_events(events) if events else None)
     for note in result.notes:
@@ -145,5 +145,5 @@ def report(obj: Context, period: str | None, for_: str | None, out: Path,
     cfg = load_config(config)
     if period is None and for_ and for_ != "latest":
         period = periods.kind(for_)
-    path = build_report(obj.db, period=period, for_=for_, out=out, config=cfg)
+    path = build_report(obj.read_db, period=period, for_=for_, out=out, config=cfg)
     click.echo(str(path / "index.html"))

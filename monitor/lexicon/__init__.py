@@ -13,6 +13,7 @@ from .folders import (
     find_lexicons,
     lexicon_files,
     lexicon_folders,
+    missing_lexicon_folders,
     named_lexicons,
     resolve_lexicon,
     scan_lexicons,
@@ -34,6 +35,7 @@ from .model import (
 __all__ = [
     "ENGINES", "ENGINE_VERSION", "Lexicon", "LexiconError", "LexiconFile", "Match", "Matcher",
     "Term", "check_lexicon", "find_lexicons", "import_lexicon", "lexicon_files",
-    "lexicon_folders", "lexicon_from_dict", "load_lexicon", "name_problem", "named_lexicons",
+    "lexicon_folders", "lexicon_from_dict", "load_lexicon", "missing_lexicon_folders",
+    "name_problem", "named_lexicons",
     "resolve_lexicon", "scan_lexicons", "to_yaml",
 ]

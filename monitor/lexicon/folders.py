@@ -23,6 +23,12 @@ def lexicon_folders() -> list[Path]:
     return list(dict.fromkeys(f.resolve() for f in folders))
 
 
+def missing_lexicon_folders() -> list[str]:
+    """Entries of ``MONITOR_LEXICONS`` that are not folders (a typo finds no lexicons)."""
+    return [p for p in os.environ.get("MONITOR_LEXICONS", "").split(os.pathsep)
+            if p.strip() and not Path(p).expanduser().is_dir()]
+
+
 def lexicon_files(folders: list[Path] | None = None) -> list[Path]:
     """Every lexicon file (``*.yaml``, ``*.yml``) in the folders, folder by folder."""
     found = []

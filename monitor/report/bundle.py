@@ -31,7 +31,7 @@ from ..trends.series import TrendQuery, rates, trend
 from .config import ChartSpec, Config, ConfigError, load_config
 from .render import Section, render_html, render_markdown, write_csv
 
-SPAN = {"day": 60, "week": 26, "month": 24, "quarter": 12, "year": 20}
+SPAN = {"day": 60, "week": 26, "month": 24, "quarter": 12, "year": 20, "decade": 10}
 """How many buckets back a chart shows by default."""
 
 

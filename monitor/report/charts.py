@@ -220,10 +220,10 @@ def _ticks(ax, trend: Trend) -> None:
 
 
 def _shade_empty(ax, trend: Trend, group: str) -> None:
-    """Grey out buckets with no tallied documents: they have no rate to draw."""
+    """Grey out buckets with no tallied documents: they have no value (not 0) to draw."""
     rows = trend.select(trend.series[0], group)
     empty = [r.period for r in rows if r.total_docs == 0]
-    if trend.query.measure in ("share", "per10k") and len(empty) < len(rows):
+    if len(empty) < len(rows):
         for key in empty:
             first, last = periods.start(key), periods.end(key)
             ax.axvspan(first, last + timedelta(days=1), color="#eeeeee", lw=0, zorder=0)
@@ -249,7 +249,7 @@ def _caption(trend: Trend, kind: str) -> str:
     if q.measure == "share" and kind in ("line", "bars"):
         parts.append("shaded: 90% Wilson interval" if kind == "line"
                      else "error bars: 90% Wilson interval")
-    if q.measure in ("share", "per10k") and any(r.total_docs == 0 for r in trend.rows):
+    if any(r.total_docs == 0 for r in trend.rows):
         parts.append("grey: no tallied documents in the bucket" + (
             "" if q.smooth > 1 or kind != "line" else " (no point drawn)"))
     if kind == "stacked" and q.measure in ("share", "docs"):

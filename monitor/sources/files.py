@@ -141,12 +141,14 @@ def _single(stream: BinaryIO, fmt: str, ctx: FileContext) -> Document | IngestEr
     options = ctx.options
     data = read_limited(stream, options.max_bytes)
     title, date, url, language, meta = options.title, options.date, None, None, {}
+    date_warning = None
     if fmt == "html":
         from .html import extract_page
 
         page = extract_page(data)
         text, url, language = page.text, page.url, page.language
         title, date = page.title or title, page.date or date
+        date_warning = page.date_warning
     elif fmt == "pdf":
         text, pdf_title, meta = _pdf_text(data)
         title = pdf_title or title
@@ -160,7 +162,7 @@ def _single(stream: BinaryIO, fmt: str, ctx: FileContext) -> Document | IngestEr
         text=text, source=options.source or ctx.source, title=title, url=url,
         external_id=ctx.rel, published=date[0] if date else None,
         precision=date[1] if date else None, language=language, meta=meta,
-        origin=ctx.display,
+        origin=ctx.display, date_warning=date_warning,
     )
 
 

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..dates import parse_date
+from ..dates import is_placeholder, parse_date
 from .decode import DecodeError, decode_bytes
 
 _DATE_PROPERTIES = ("article:published_time", "og:published_time", "og:article:published_time",
@@ -37,6 +37,7 @@ class Page:
     date: tuple[str, str] | None = None  # (partial ISO date, precision)
     url: str | None = None
     language: str | None = None
+    date_warning: str | None = None  # a placeholder date the page declared, ignored
 
 
 class NoTextError(DecodeError):
@@ -58,7 +59,7 @@ def extract_page(
     tree = trafilatura.load_html(html)
     if tree is None:
         raise NoTextError("not an HTML page (cannot parse)")
-    date = page_date(tree)
+    date, placeholders = page_date(tree), _placeholder_dates(tree)
     language = _language(tree)
     result = trafilatura.bare_extraction(
         tree, url=url, with_metadata=True, include_comments=False, include_tables=True,
@@ -69,7 +70,7 @@ def extract_page(
     text = (getattr(result, "text", None) or "").strip() if result is not None else ""
     if not text:
         raise NoTextError("no main text found in the page")
-    if date is None and getattr(result, "date", None):
+    if date is None and getattr(result, "date", None) and not is_placeholder(result.date):
         date = parse_date(result.date)
     return Page(
         text=text,
@@ -77,11 +78,22 @@ def extract_page(
         date=date,
         url=_clean(getattr(result, "url", None)) or url,
         language=language,
+        date_warning=(f"placeholder date {placeholders[0]!r} ignored"
+                      if placeholders and date is None else None),
     )
 
 
 def page_date(tree: Any) -> tuple[str, str] | None:
-    """The publication date an lxml tree declares in its metadata, precision kept."""
+    """The publication date an lxml tree declares in its metadata, precision kept;
+    placeholders (``0001-01-01``, an epoch-zero timestamp) are passed over."""
+    for value in _date_values(tree):
+        parsed = None if is_placeholder(value) else parse_date(value)
+        if parsed:
+            return parsed
+    return None
+
+
+def _date_values(tree: Any) -> list[str]:
     values: list[str] = []
     for attribute, names in (("property", _DATE_PROPERTIES), ("name", _DATE_NAMES),
                              ("itemprop", ("datepublished",))):
@@ -91,11 +103,11 @@ def page_date(tree: Any) -> tuple[str, str] | None:
     for script in tree.xpath("//script[@type='application/ld+json']/text()"):
         values += _LD_DATE_RE.findall(script)
     values += tree.xpath("//time[@pubdate]/@datetime")
-    for value in values:
-        parsed = parse_date(value)
-        if parsed:
-            return parsed
-    return None
+    return values
+
+
+def _placeholder_dates(tree: Any) -> list[str]:
+    return [value for value in _date_values(tree) if is_placeholder(value)]
 
 
 def _language(tree: Any) -> str | None:

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
-from ..dates import is_blank, parse_date
+from ..dates import is_blank, is_placeholder, parse_date
 from ..documents import Document, IngestError
 from ..text import is_empty_text
 from .decode import (
@@ -123,7 +123,10 @@ def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback
         return ctx.error(f"empty text in field {keys['text']!r}", where)
     date = options.date
     raw_date = record.get(keys["date"]) if keys["date"] else None
-    if not is_blank(raw_date):
+    date_warning = None
+    if is_placeholder(raw_date) or (raw_date == 0 and not isinstance(raw_date, bool)):
+        date_warning = f"placeholder date {raw_date!r} in field {keys['date']!r} ignored"
+    elif not is_blank(raw_date):
         date = parse_date(raw_date)
         if date is None:
             return ctx.error(f"unparseable date {raw_date!r} in field {keys['date']!r}", where)
@@ -139,6 +142,7 @@ def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback
         precision=date[1] if date else None,
         meta={key: value for key, value in record.items() if key not in used},
         origin=f"{ctx.display}:{where}",
+        date_warning=date_warning,
     )
 
 

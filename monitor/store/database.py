@@ -10,11 +10,12 @@ import os
 import sqlite3
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from ..dates import implausible_date
 from ..documents import PRECISIONS, Document
 from ..text import content_hash, count_words, normalise_text
 from .schema import MIGRATIONS, SCHEMA_VERSION
@@ -35,6 +36,7 @@ def utcnow() -> str:
 class AddResult:
     added: int = 0
     skipped: int = 0
+    warnings: list[str] = field(default_factory=list)  # "origin: reason", one per document
 
 
 class SchemaError(RuntimeError):
@@ -128,12 +130,15 @@ class Database:
         """Store documents in one transaction; duplicates are skipped, not errors.
 
         A duplicate has the same source and ``external_id``, or the same content hash
-        as any stored document. One known by its id is skipped before its text is
+        as any stored document. A placeholder, impossible or future date (see
+        :func:`monitor.dates.implausible_date`) is stored as undated and named in
+        ``warnings``. One known by its id is skipped before its text is
         normalised and counted, which makes re-runs cheap. Raises ``ValueError`` (and
         stores nothing) on a document that breaks the record's rules, e.g. a bad date.
         """
         result = AddResult()
-        now = utcnow()
+        moment = datetime.now(timezone.utc).replace(microsecond=0)
+        now = moment.isoformat()
         source_ids: dict[str, int] = {}
         with self.transaction():
             for doc in documents:
@@ -150,6 +155,11 @@ class Database:
                     continue
                 text = normalise_text(doc.text)
                 _validate(doc, text)
+                warning = doc.date_warning
+                reason = implausible_date(doc.published, doc.precision, moment)
+                if reason:
+                    warning = f"{reason}: stored as undated"
+                    doc = replace(doc, published=None, precision=None)
                 digest = content_hash(text)
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO documents (source_id, external_id, url, title,"
@@ -163,6 +173,8 @@ class Database:
                 )
                 if cur.rowcount:
                     result.added += 1
+                    if warning:
+                        result.warnings.append(f"{_where(doc)}: {warning}")
                 else:
                     result.skipped += 1
         return result

@@ -20,12 +20,16 @@ from .data import (
     DocumentFrame,
     frame_documents,
     lexicon_ids,
+    lexicon_name,
     resolve_series,
     temp_documents,
     term_counts,
 )
 
 BY = ("document", *periods.BUCKETS, "total")
+PERIOD_COLUMNS = ("period", "lexicon", "category", "term", "count", "docs", "total_docs")
+DOCUMENT_COLUMNS = ("document_id", "published", "precision", "source", "title", "lexicon",
+                    "category", "term", "count", "word_count")
 
 
 @dataclass
@@ -51,11 +55,16 @@ class CountQuery:
 def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]:
     """Rows of counts and notes (e.g. documents left out because their date is too coarse).
 
-    ``by='document'``: one row per document and term. Otherwise one row per period,
-    lexicon, category and term with ``count`` (occurrences) and ``docs`` (documents
-    mentioning); ``by='total'`` sums over all time (period ``all``; undated documents
-    count unless ``since`` or ``until`` is given). Raises ValueError for an unknown or
-    ambiguous name, an unknown lexicon or source, or a bad date.
+    ``by='document'``: one row per document and term (``DOCUMENT_COLUMNS``). Otherwise one
+    row per period, lexicon, category and term (``PERIOD_COLUMNS``) with ``count``
+    (occurrences), ``docs`` (documents mentioning) and ``total_docs`` (documents tallied
+    for the lexicon in the period). Every period from the first to the last with documents
+    is listed for every named term (without names: every term counted somewhere in the
+    result): 0 where documents do not mention it, ``None`` count and docs (and
+    ``total_docs`` 0) where there are no documents at all. ``by='total'`` sums over all
+    time (period ``all``; undated documents count unless ``since`` or ``until`` is
+    given). Raises ValueError for an unknown or ambiguous name, an unknown lexicon or
+    source, or a bad date.
     """
     query.validate()
     conn = db.conn
@@ -69,7 +78,8 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
         if query.by == "document":
             rows = _document_rows(conn, table, lexicons, terms)
         else:
-            rows = _period_rows(conn, table, lexicons, terms)
+            rows = _period_rows(conn, table, lexicons, terms, bucket if bucket == query.by
+                                else None)
     notes += frame.notes("--by")
     if not frame.docs:
         notes.append("no tallied documents match this query")
@@ -87,11 +97,12 @@ def _selection(conn: sqlite3.Connection, query: CountQuery,
     known = lexicon_ids(conn)
     if query.lexicon is None:
         return sorted(known.values()), None
-    if query.lexicon not in known:
+    name = lexicon_name(query.lexicon)
+    if name not in known:
         raise ValueError(
             f"unknown lexicon {query.lexicon!r}; known: {', '.join(known) or 'none (tally first)'}"
         )
-    return [known[query.lexicon]], None
+    return [known[name]], None
 
 
 def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool) -> None:
@@ -109,21 +120,43 @@ def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool) -
 
 
 def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
-                 terms: list[int] | None) -> list[dict]:
+                 terms: list[int] | None, bucket: str | None) -> list[dict]:
+    """Counts per period and term, every period of the span filled in (see read_counts)."""
     # term_counts() counts every lexicon's terms in the table's documents: keep the query's
     wanted = set(lexicons)
-    keys = None
+    names = {v: k for k, v in lexicon_ids(conn).items()}
+    keys: set[tuple[int, str, str]] | None = None
     if terms is not None:
         keys = set(conn.execute(
             "SELECT lexicon_id, category, label FROM terms"
             " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(terms),)))
-    rows = [
-        {"period": c.period, "lexicon": c.lexicon, "category": c.category, "term": c.term,
-         "count": c.count, "docs": c.docs}
+    found = {
+        (c.lexicon_id, c.category, c.term, c.period): (c.count, c.docs)
         for c in term_counts(conn, table)
         if c.lexicon_id in wanted and (keys is None or (c.lexicon_id, c.category, c.term) in keys)
-    ]
-    return sorted(rows, key=lambda r: (r["period"], r["lexicon"], r["category"], r["term"]))
+    }
+    totals = {
+        (lexicon_id, period): n for lexicon_id, period, n in conn.execute(
+            f"SELECT tl.lexicon_id, td.bucket, count(*) FROM temp.{table} td"
+            " JOIN tallied tl ON tl.document_id = td.document_id"
+            " WHERE tl.lexicon_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2",
+            (json.dumps(sorted(wanted)),))
+    }
+    seen = sorted({period for _, period in totals}, key=lambda p: (len(p), p))
+    if bucket is not None and seen:
+        seen = periods.span(min(seen, key=periods.start), max(seen, key=periods.start))
+    shown = keys if keys is not None else {key[:3] for key in found}
+    rows = []
+    for lexicon_id, category, term in shown:
+        for period in seen:
+            n = totals.get((lexicon_id, period), 0)
+            count, docs = found.get((lexicon_id, category, term, period), (0, 0))
+            rows.append({"period": period, "lexicon": names[lexicon_id], "category": category,
+                         "term": term, "count": count if n else None,
+                         "docs": docs if n else None, "total_docs": n})
+    order = {period: i for i, period in enumerate(seen)}
+    return sorted(rows, key=lambda r: (order[r["period"]], r["lexicon"], r["category"],
+                                       r["term"]))
 
 
 def _document_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],

@@ -7,6 +7,7 @@ the result goes to a temporary table that the counting queries join and ``GROUP 
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import uuid
 from collections import Counter, defaultdict
@@ -33,61 +34,126 @@ def lexicon_ids(conn: sqlite3.Connection) -> dict[str, int]:
     return dict(conn.execute("SELECT name, id FROM lexicons ORDER BY name"))
 
 
+def lexicon_name(name_or_path: str | None) -> str | None:
+    """A lexicon given by name, or by YAML file as everywhere else: the name it declares."""
+    if name_or_path is None:
+        return None
+    if name_or_path.endswith((".yaml", ".yml")) or os.sep in name_or_path:
+        from ..lexicon import LexiconError, load_lexicon
+
+        try:
+            return load_lexicon(name_or_path).name
+        except (LexiconError, OSError) as exc:
+            raise ValueError(str(exc).splitlines()[0]) from None
+    return name_or_path
+
+
 def resolve_series(
     conn: sqlite3.Connection, name: str, lexicon: str | None = None,
     notes: list[str] | None = None,
 ) -> Series:
     """Find the terms a series name stands for; ValueError says how to fix a bad name.
 
-    ``name`` is a category path (its terms and its sub-categories'), a term label, or
-    either prefixed ``lexicon:``. A category wins over a term of the same name.
+    ``name`` is a category path (its terms and its sub-categories'), a term label, a
+    variant of a term (which stands for its term), or either prefixed ``lexicon:``.
+    Within one lexicon a category wins over a term of the same name (noted). A name
+    that several lexicons know equally well is an error listing ``lexicon:name``
+    candidates; an exact name wins over a case-insensitive or variant match elsewhere.
     """
     known = lexicon_ids(conn)
     head, sep, rest = name.partition(":")
-    item, target = name, lexicon
+    item, target = name, lexicon_name(lexicon)
+    if target is not None and target not in known and lexicon != target:
+        raise ValueError(f"lexicon {target!r} ({lexicon}) is not tallied yet:"
+                         f" run monitor tally --lexicon {lexicon}")
     if sep and head in known:
-        if lexicon and lexicon != head:
+        if target and target != head:
             raise ValueError(f"series {name!r} names lexicon {head!r} but --lexicon is {lexicon!r}")
         item, target = rest, head
     if target is not None and target not in known:
         raise ValueError(
             f"unknown lexicon {target!r}; known: {', '.join(known) or 'none (tally first)'}"
         )
-    where, args = "", []
-    if target is not None:
-        where, args = " AND t.lexicon_id = ?", [known[target]]
+    if not known:
+        raise ValueError(f"unknown series {name!r}: not tallied yet: run monitor tally")
+    names = {v: k for k, v in known.items()}
+    scope = [known[target]] if target is not None else sorted(known.values())
+    # per lexicon: {kind: term ids} at the best tier found (0 exact, 1 any case, 2 variant)
+    best: dict[int, tuple[int, dict[str, list[int]]]] = {}
     escaped = item.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    found: dict[str, list[tuple[int, int]]] = {}
-    for kind, condition, values in (
-        ("category", "(t.category = ? OR t.category LIKE ? ESCAPE '\\')", [item, escaped + "/%"]),
-        ("term", "t.label = ?", [item]),
-        ("term", "t.label = ? COLLATE NOCASE", [item]),
+    marks = ",".join("?" * len(scope))
+    for tier, kind, condition, values in (
+        (0, "category", "(t.category = ? OR t.category LIKE ? ESCAPE '\\')",
+         [item, escaped + "/%"]),
+        (0, "term", "t.label = ?", [item]),
+        (1, "term", "t.label = ? COLLATE NOCASE", [item]),
     ):
-        rows = conn.execute(
-            f"SELECT t.lexicon_id, t.id FROM terms t WHERE {condition}{where} ORDER BY t.id",
-            [*values, *args],
-        ).fetchall()
-        if rows and kind not in found:
-            found[kind] = rows
-    if not found:
+        for lexicon_id, term_id in conn.execute(
+            f"SELECT t.lexicon_id, t.id FROM terms t WHERE {condition}"
+            f" AND t.lexicon_id IN ({marks}) ORDER BY t.id", [*values, *scope],
+        ):
+            have = best.setdefault(lexicon_id, (tier, {}))
+            if have[0] == tier:
+                have[1].setdefault(kind, [])
+                if term_id not in have[1][kind]:
+                    have[1][kind].append(term_id)
+    if not best:
+        for lexicon_id, term_ids in _variant_matches(conn, item, scope).items():
+            best[lexicon_id] = (2, {"term": term_ids})
+    if not best:
         raise ValueError(
-            f"unknown series {name!r}: no term or category of that name"
+            f"unknown series {name!r}: no term, variant or category of that name"
             + (f" in lexicon {target!r}" if target else "")
             + " (names are term labels or category paths such as hard_power/military;"
-            " sqlite-utils <db> 'select * from terms' lists them)"
+            " monitor lexicon show NAME lists them)"
         )
-    kind = "category" if "category" in found else "term"
-    rows = found[kind]
-    names = {v: k for k, v in known.items()}
-    lexicons = sorted({names[lex] for lex, _ in rows})
-    if len(lexicons) > 1:
+    top = min(tier for tier, _ in best.values())
+    chosen = {lex: found for lex, (tier, found) in best.items() if tier == top}
+    if len(chosen) > 1:
+        candidates = ", ".join(
+            f"{names[lex]}:{item} ({'category' if 'category' in found else 'term'})"
+            for lex, found in sorted(chosen.items(), key=lambda kv: names[kv[0]])
+        )
         raise ValueError(
-            f"series {name!r} is ambiguous: it is in lexicons {', '.join(lexicons)}; "
-            f"write {lexicons[0]}:{item} or pass --lexicon"
+            f"series {name!r} is ambiguous: it is in several lexicons: {candidates};"
+            " write one of these or pass --lexicon"
         )
+    (lexicon_id, found), = chosen.items()
     if len(found) > 1 and notes is not None:
-        notes.append(f"{name!r} is both a category and a term; the category was used")
-    return Series(name, lexicons[0], rows[0][0], [term for _, term in rows], kind)
+        notes.append(f"{name!r} is both a category and a term in lexicon"
+                     f" {names[lexicon_id]!r}; the category was used")
+    kind = "category" if "category" in found else "term"
+    return Series(name, names[lexicon_id], lexicon_id, found[kind], kind)
+
+
+def _variant_matches(conn: sqlite3.Connection, item: str,
+                     scope: Sequence[int]) -> dict[int, list[int]]:
+    """Terms that list ``item`` as a variant, per lexicon id, read from the lexicon files.
+
+    The store keeps term labels only; variants come from each lexicon's recorded path.
+    A file that is gone or unreadable is skipped (its labels still resolve).
+    """
+    from ..lexicon import LexiconError, load_lexicon
+
+    out: dict[int, list[int]] = {}
+    folded = item.casefold()
+    rows = conn.execute(
+        f"SELECT id, path FROM lexicons WHERE id IN ({','.join('?' * len(scope))})"
+        " AND path IS NOT NULL", list(scope)).fetchall()
+    for lexicon_id, path in rows:
+        try:
+            lexicon = load_lexicon(path)
+        except (LexiconError, OSError, ValueError):
+            continue
+        labels = [(t.category, t.label) for t in lexicon.terms
+                  if any(v.casefold() == folded for v in t.variants)]
+        for category, label in labels:
+            row = conn.execute(
+                "SELECT id FROM terms WHERE lexicon_id = ? AND category = ? AND label = ?",
+                (lexicon_id, category, label)).fetchone()
+            if row:
+                out.setdefault(lexicon_id, []).append(row[0])
+    return out
 
 
 @dataclass

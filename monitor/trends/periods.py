@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from datetime import date, timedelta
 
-BUCKETS = ("day", "week", "month", "quarter", "year")
-NEEDS = {"day": "day", "week": "day", "month": "month", "quarter": "month", "year": "year"}
+BUCKETS = ("day", "week", "month", "quarter", "year", "decade")
+NEEDS = {"day": "day", "week": "day", "month": "month", "quarter": "month", "year": "year",
+         "decade": "year"}
 """The date precision a document needs to fall in a bucket of each kind."""
 _RANK = {"day": 0, "month": 1, "year": 2}
 
@@ -26,6 +27,7 @@ _PATTERNS = {
     "month": re.compile(r"^(\d{4})-(\d{2})$"),
     "quarter": re.compile(r"^(\d{4})-Q([1-4])$"),
     "year": re.compile(r"^(\d{4})$"),
+    "decade": re.compile(r"^(\d{3})0s$"),
 }
 
 
@@ -42,7 +44,7 @@ def kind(key: str) -> str:
             start(key, name)  # validates month 13, week 54, 30 February, ...
             return name
     raise ValueError(
-        f"{key!r} is not a period: write 2022, 2022-Q4, 2022-10, 2022-W42 or 2022-10-16"
+        f"{key!r} is not a period: write 2020s, 2022, 2022-Q4, 2022-10, 2022-W42 or 2022-10-16"
     )
 
 
@@ -62,6 +64,8 @@ def start(key: str, kind_: str | None = None) -> date:
             return date(nums[0], nums[1], 1)
         if kind_ == "quarter":
             return date(nums[0], 3 * nums[1] - 2, 1)
+        if kind_ == "decade":
+            return date(max(nums[0] * 10, 1), 1, 1)
         return date(nums[0], 1, 1)
     except ValueError as exc:
         raise ValueError(f"{key!r} is not a valid {kind_}: {exc}") from None
@@ -85,13 +89,15 @@ def key_of(day: date, bucket: str) -> str:
         return day.isoformat()
     if bucket == "week":
         year, week, _ = day.isocalendar()
-        return f"{year}-W{week:02d}"
+        return f"{year:04d}-W{week:02d}"
     if bucket == "month":
-        return f"{day.year}-{day.month:02d}"
+        return f"{day.year:04d}-{day.month:02d}"
     if bucket == "quarter":
-        return f"{day.year}-Q{(day.month + 2) // 3}"
+        return f"{day.year:04d}-Q{(day.month + 2) // 3}"
     if bucket == "year":
-        return str(day.year)
+        return f"{day.year:04d}"
+    if bucket == "decade":
+        return f"{day.year // 10:03d}0s"
     raise ValueError(check_bucket(bucket))
 
 
@@ -101,6 +107,8 @@ def bucket_key(published: str | None, precision: str | None, bucket: str) -> str
         return None
     if _RANK[precision] > _RANK[NEEDS[bucket]]:
         return None
+    if bucket == "decade":
+        return published[:3] + "0s"
     if precision == "year":
         return published[:4]
     if precision == "month":
@@ -121,7 +129,9 @@ def shift(key: str, n: int, kind_: str | None = None) -> str:
     if kind_ == "week":
         return key_of(first + timedelta(weeks=n), kind_)
     if kind_ == "year":
-        return str(first.year + n)
+        return f"{first.year + n:04d}"
+    if kind_ == "decade":
+        return f"{first.year // 10 + n:03d}0s"
     months = 3 if kind_ == "quarter" else 1
     index = first.year * 12 + first.month - 1 + n * months
     return key_of(date(index // 12, index % 12 + 1, 1), kind_)

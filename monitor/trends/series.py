@@ -92,8 +92,8 @@ class TrendRow:
     period: str
     series: str
     source: str
-    count: float
-    docs: float
+    count: float | None  # None (like docs, share, per10k) in a bucket without documents
+    docs: float | None
     total_docs: int
     words: int
     share: float | None
@@ -221,15 +221,17 @@ def trend(db: Database, query: TrendQuery) -> Trend:
             for group in groups for period in keys
         ]
     output = list(query.series)
+    if query.smooth > 1:
+        for name in resolved:  # the series and the ratio's parts
+            for group in groups:
+                _smooth([r for r in rows[name] if r.source == group], query)
     if query.ratio:
+        # numerator and denominator are smoothed first, then divided: the ratio of the
+        # smoothed series, not a mean of yearly ratios
         label = query.ratio_label
         rows[label] = [_ratio(a, b, label) for a, b in
                        zip(rows[query.ratio[0]], rows[query.ratio[1]], strict=True)]
         output.append(label)
-    if query.smooth > 1:
-        for name in output:
-            for group in groups:
-                _smooth([r for r in rows[name] if r.source == group], query)
     notes.extend(frame.notes())
     if not frame.docs:
         notes.append("no tallied documents match this query")
@@ -275,6 +277,8 @@ def _row(counts: tuple[int, int], totals: tuple[int, int], period: str, name: st
     (count, docs), (n, words) = counts, totals
     low, high = wilson(docs, n)
     share, per10k = rates(count, docs, n, words)
+    if not n:  # no documents: not "no mentions"
+        count = docs = None
     return TrendRow(
         period=period, series=name, source=group, count=count, docs=docs, total_docs=n,
         words=words, share=share, share_low=low, share_high=high, per10k=per10k,
@@ -299,9 +303,9 @@ def _smooth(rows: list[TrendRow], query: TrendQuery) -> None:
 
     Trailing: the bucket and the ``smooth - 1`` before it. Centred: ``smooth // 2``
     before and the rest after. Near the ends, and around undefined values, the mean is
-    over the buckets that have a value, as Ngram Viewer does: share and per10k have none
-    in a bucket without tallied documents, so it is skipped; for count and docs its 0 is
-    real and is averaged in.
+    over the buckets that have a value, as Ngram Viewer does: a bucket without tallied
+    documents has no value in any measure, so it is skipped; a 0 count in a bucket that
+    has documents is real and is averaged in.
     """
     n, columns = query.smooth, [query.measure]
     if query.measure == "share":
