@@ -118,6 +118,15 @@ def discover(db: Database, query: DiscoverQuery,
                                  " (monitor sources lists them)")
         pairs = [(None, target, reference)]
         docs = {d.id: d for d in [*target, *reference]}
+    rows, groups = rank_pairs(conn, pairs, docs, query, lexicons)
+    if not rows:
+        notes.append(f"no term passes --min-count {query.min_count} and --max-p {query.max_p}")
+    return Discovery(query, rows, groups, notes)
+
+
+def rank_pairs(conn, pairs, docs: dict[int, DocumentRow], query: DiscoverQuery,
+               lexicons: Sequence[Lexicon] = ()) -> tuple[list[KeyTerm], list[dict]]:
+    """Key terms of each (period, target, reference) in ``pairs``, counted in one pass."""
     ids = sorted(docs)
     matrix, vocabulary = _count(conn, ids, query.max_words)
     row_of = {doc_id: i for i, doc_id in enumerate(ids)}
@@ -133,9 +142,7 @@ def discover(db: Database, query: DiscoverQuery,
                        "words": sum(d.words for d in target),
                        "ref_documents": len(reference),
                        "ref_words": sum(d.words for d in reference)})
-    if not rows:
-        notes.append(f"no term passes --min-count {query.min_count} and --max-p {query.max_p}")
-    return Discovery(query, rows, groups, notes)
+    return rows, groups
 
 
 def _reference(conn, query: DiscoverQuery, target_ids: set[int]) -> list[DocumentRow]:

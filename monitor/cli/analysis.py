@@ -117,3 +117,32 @@ def kwic(obj: Context, series: tuple[str, ...], limit: int, fmt: str, out: Path 
     click.echo(f"{shown} lines" + (f" of {total}" if total is not None and total != shown
                                    else "" if total is not None else " (more: raise --limit)")
                + f" in {result.documents} matching documents", err=True)
+
+
+@main.command()
+@click.argument("lexicon")
+@click.option("--category", help="A category path (its sub-categories included)"
+                                 " [default: the whole lexicon].")
+@click.option("--top", type=click.IntRange(min=1), default=25, show_default=True,
+              help="Candidates of each kind.")
+@click.option("--min-count", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option("--max-documents", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Read at most this many of the documents mentioning it (at random).")
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the YAML to this file instead of standard output.")
+@pass_context
+@_run
+def suggest(obj: Context, lexicon: str, category: str | None, out: Path | None, **kw) -> None:
+    """Candidate terms for LEXICON (a name or YAML file), as YAML ready to paste.
+
+    Example: monitor suggest power --category hard_power/security
+    """
+    from ..analysis import suggest as run_suggest
+    from ..lexicon import LexiconError, resolve_lexicon
+
+    try:
+        loaded = resolve_lexicon(lexicon)
+    except LexiconError as exc:
+        raise ValueError(str(exc).splitlines()[0]) from None
+    _emit(run_suggest(obj.db, loaded, category, **kw).to_yaml(), out)
