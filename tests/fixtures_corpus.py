@@ -116,6 +116,33 @@ def add_tallies(db: Database, counts=COUNTS, tallied=TALLIED, terms=TERMS) -> No
             "INSERT OR REPLACE INTO counts VALUES (?, ?, ?)",
             [(ids[str(d)], term[name, label], n) for d, name, label, n in counts],
         )
+        add_category_totals(conn)
+
+
+def add_category_totals(conn) -> None:
+    """Every level of each lexicon's category tree, and its totals as the sums of its terms'
+    counts (right when no two of its terms match the same text, as in these corpora)."""
+    from monitor.lexicon import category_paths
+
+    terms = conn.execute("SELECT id, lexicon_id, category FROM terms").fetchall()
+    for _, lexicon_id, category in terms:
+        for path in category_paths(category):
+            parent = conn.execute("SELECT id FROM categories WHERE lexicon_id = ? AND path = ?",
+                                  (lexicon_id, path.rsplit("/", 1)[0])).fetchone()
+            conn.execute(
+                "INSERT OR IGNORE INTO categories (lexicon_id, path, parent_id, depth)"
+                " VALUES (?, ?, ?, ?)",
+                (lexicon_id, path, parent[0] if parent and "/" in path else None,
+                 path.count("/") + 1))
+    ids = {(lex, path): cid for cid, lex, path in
+           conn.execute("SELECT id, lexicon_id, path FROM categories")}
+    of_term = {tid: [ids[lex, p] for p in category_paths(cat)] for tid, lex, cat in terms}
+    totals: dict[tuple[int, int], int] = {}
+    for doc, tid, n in conn.execute("SELECT document_id, term_id, count FROM counts"):
+        for cid in of_term[tid]:
+            totals[cid, doc] = totals.get((cid, doc), 0) + n
+    conn.executemany("INSERT OR REPLACE INTO category_counts (category_id, document_id, count)"
+                     " VALUES (?, ?, ?)", [(c, d, n) for (c, d), n in totals.items()])
 
 
 @pytest.fixture(name="db")

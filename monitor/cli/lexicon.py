@@ -138,7 +138,7 @@ def test_lexicon(name: str, text: str, engine: str) -> None:
 
     TEXT '-' reads standard input. Example: monitor lexicon test power "China's security"
     """
-    from ..lexicon import LexiconError, Matcher, resolve_lexicon
+    from ..lexicon import LexiconError, Matcher, category_spans, resolve_lexicon
 
     if text == "-":
         text = sys.stdin.read()
@@ -154,14 +154,14 @@ def test_lexicon(name: str, text: str, engine: str) -> None:
     totals: dict[int, int] = {}
     for m in found:
         totals[m.term] = totals.get(m.term, 0) + 1
-    by_category: dict[str, int] = {}
     click.echo(f"{len(found)} matches" + (":" if found else ""))
     for index, count in sorted(totals.items(), key=lambda kv: (-kv[1], kv[0])):
         _, term = matcher.terms[index]
-        by_category[term.category] = by_category.get(term.category, 0) + count
         click.echo(f"  {count:>5}  {term.label} [{term.category}]")
-    for category, count in sorted(by_category.items()):
-        click.echo(f"  {count:>5}  category {category}")
+    spans = category_spans(matcher, found)  # a span once per category, the longest if nested
+    for index, count in sorted(((c, len(s)) for c, s in spans.items()),
+                               key=lambda kv: matcher.categories[kv[0]]):
+        click.echo(f"  {count:>5}  category {matcher.categories[index][1]}")
 
 
 @lexicon.command("import")

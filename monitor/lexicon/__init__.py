@@ -9,6 +9,7 @@ compiled hyperscan databases on disk.
 
 from __future__ import annotations
 
+from .categories import category_paths, category_spans, distinct_spans
 from .folders import (
     find_lexicons,
     lexicon_files,
@@ -34,7 +35,8 @@ from .model import (
 
 __all__ = [
     "ENGINES", "ENGINE_VERSION", "Lexicon", "LexiconError", "LexiconFile", "Match", "Matcher",
-    "Term", "check_lexicon", "find_lexicons", "import_lexicon", "lexicon_files",
+    "Term", "category_paths", "category_spans", "check_lexicon", "distinct_spans",
+    "find_lexicons", "import_lexicon", "lexicon_files",
     "lexicon_folders", "lexicon_from_dict", "load_lexicon", "missing_lexicon_folders",
     "name_problem", "named_lexicons",
     "resolve_lexicon", "scan_lexicons", "to_yaml",

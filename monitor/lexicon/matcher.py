@@ -35,6 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
+from .categories import category_tree, count_distinct, nesting_terms
 from .model import Lexicon, LexiconError, Term
 from .patterns import (
     ASCII_W,
@@ -263,6 +264,10 @@ class Matcher:
         self._longest: list[int] = []  # per term: its lexicon's number if 'longest', else -1
         entries: dict[bool, list[tuple[Pattern, int, int]]] = {False: [], True: []}
         problems: list[str] = []
+        #: (lexicon name, category path) at every level of each lexicon's tree
+        self.categories, self.term_categories = category_tree(self.lexicons)
+        #: terms whose spans the category totals need (see monitor.lexicon.categories)
+        self.nesting = nesting_terms(self.lexicons)
         for number, lexicon in enumerate(self.lexicons):
             for term in lexicon.terms:
                 index = len(self.terms)
@@ -274,7 +279,7 @@ class Matcher:
                     problems.append(f"{lexicon.name}: term {term.label!r}: {exc}")
                     continue
                 simple = (lexicon.overlap == "all" and not term.variants and not term.excepts
-                          and patterns[0].overlap_free)
+                          and patterns[0].overlap_free and index not in self.nesting)
                 for pattern, is_except in zip(patterns, excepts, strict=True):
                     entries[pattern.case_sensitive].append(
                         (pattern, index if simple else -1, 2 * index + is_except))
@@ -293,6 +298,43 @@ class Matcher:
             if found:
                 counts[term] = counts.get(term, 0) + len(found)
         return counts
+
+    def tally(self, text: str) -> tuple[dict[int, int], dict[int, int]]:
+        """(occurrences per term index, per category index): what the tally stores.
+
+        A category counts each span once, the longest where its terms' matches nest (see
+        :mod:`monitor.lexicon.categories`); only terms that can nest need their spans.
+        """
+        counts, spans = self._collect(text, keep_all=False)
+        of_term, nesting = self.term_categories, self.nesting
+        cat_spans: dict[int, list[tuple[int, int]]] = {}
+        for term, found in self._resolve(spans):
+            if found:
+                counts[term] = counts.get(term, 0) + len(found)
+                if term in nesting:
+                    for c in of_term[term]:
+                        cat_spans.setdefault(c, []).extend(found)
+        categories: dict[int, int] = {}
+        for term, n in counts.items():
+            if term not in nesting:
+                for c in of_term[term]:
+                    categories[c] = categories.get(c, 0) + n
+        for c, found in cat_spans.items():
+            categories[c] = categories.get(c, 0) + count_distinct(found)
+        return counts, categories
+
+    def category_counts(self, text: str) -> dict[int, int]:
+        """Occurrences per category index, from every match's span (the reference for
+        :meth:`tally`)."""
+        from .categories import category_spans
+
+        return {c: len(s) for c, s in category_spans(self, self.matches(text)).items()}
+
+    def category_spans(self, text: str) -> dict[int, list[tuple[int, int]]]:
+        """Category index -> its counted spans in text order (KWIC lines of a category)."""
+        from .categories import category_spans
+
+        return category_spans(self, self.matches(text))
 
     def matches(self, text: str) -> list[Match]:
         """Every counted occurrence, in text order, with spans in ``text`` as given."""

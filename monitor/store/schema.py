@@ -105,6 +105,60 @@ MIGRATIONS: list[str] = [
         JOIN documents d ON d.id = c.document_id
         JOIN sources s ON s.id = d.source_id;
     """,
+    # 2: counts keyed (term, document) with no second index; category totals per document
+    # at every level of the tree (a span counted once); v1 has none, so every document is
+    # re-tallied (its tallied rows go) rather than shown with category totals of 0. The
+    # views start from terms / categories (CROSS JOIN fixes the order), so a filter on a
+    # term reads that term's rows only.
+    """
+    CREATE TABLE counts_v2 (
+        document_id INTEGER NOT NULL,
+        term_id INTEGER NOT NULL REFERENCES terms(id) ON DELETE CASCADE,
+        count INTEGER NOT NULL CHECK (count > 0),
+        PRIMARY KEY (term_id, document_id)
+    ) WITHOUT ROWID;
+    INSERT INTO counts_v2 (term_id, document_id, count)
+        SELECT term_id, document_id, count FROM counts ORDER BY term_id, document_id;
+    DROP VIEW term_counts;
+    DROP TABLE counts;
+    ALTER TABLE counts_v2 RENAME TO counts;
+    DELETE FROM tallied;
+    CREATE TABLE categories (
+        id INTEGER PRIMARY KEY,
+        lexicon_id INTEGER NOT NULL REFERENCES lexicons(id) ON DELETE CASCADE,
+        path TEXT NOT NULL,
+        parent_id INTEGER REFERENCES categories(id) ON DELETE CASCADE,
+        depth INTEGER NOT NULL,
+        UNIQUE (lexicon_id, path)
+    );
+    CREATE TABLE category_counts (
+        document_id INTEGER NOT NULL,
+        category_id INTEGER NOT NULL REFERENCES categories(id) ON DELETE CASCADE,
+        count INTEGER NOT NULL CHECK (count > 0),
+        PRIMARY KEY (category_id, document_id)
+    ) WITHOUT ROWID;
+    CREATE TRIGGER documents_counts_ad AFTER DELETE ON documents BEGIN
+        DELETE FROM counts WHERE term_id IN (SELECT id FROM terms) AND document_id = old.id;
+        DELETE FROM category_counts
+            WHERE category_id IN (SELECT id FROM categories) AND document_id = old.id;
+    END;
+    CREATE VIEW term_counts AS
+        SELECT c.document_id, d.published, d.precision, s.name AS source, d.title,
+               l.name AS lexicon, t.category, t.label AS term, c.count, d.word_count
+        FROM terms t
+        CROSS JOIN counts c ON c.term_id = t.id
+        JOIN lexicons l ON l.id = t.lexicon_id
+        JOIN documents d ON d.id = c.document_id
+        JOIN sources s ON s.id = d.source_id;
+    CREATE VIEW category_totals AS
+        SELECT cc.document_id, d.published, d.precision, s.name AS source, d.title,
+               l.name AS lexicon, g.path AS category, g.depth, cc.count, d.word_count
+        FROM categories g
+        CROSS JOIN category_counts cc ON cc.category_id = g.id
+        JOIN lexicons l ON l.id = g.lexicon_id
+        JOIN documents d ON d.id = cc.document_id
+        JOIN sources s ON s.id = d.source_id;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

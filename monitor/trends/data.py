@@ -7,6 +7,7 @@ the result goes to a temporary table that the counting queries join and ``GROUP 
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import uuid
@@ -28,6 +29,7 @@ class Series:
     lexicon_id: int
     term_ids: list[int]
     kind: str  # 'term' or 'category'
+    category_id: int | None = None  # a category's row in ``categories`` (its stored totals)
 
 
 def lexicon_ids(conn: sqlite3.Connection) -> dict[str, int]:
@@ -123,7 +125,15 @@ def resolve_series(
         notes.append(f"{name!r} is both a category and a term in lexicon"
                      f" {names[lexicon_id]!r}; the category was used")
     kind = "category" if "category" in found else "term"
-    return Series(name, names[lexicon_id], lexicon_id, found[kind], kind)
+    category_id = None
+    if kind == "category":
+        found_id = conn.execute(
+            "SELECT id FROM categories WHERE lexicon_id = ? AND path = ?",
+            (lexicon_id, item)).fetchone()
+        if found_id is None:
+            raise ValueError(f"category {name!r} has no stored totals yet: run monitor tally")
+        category_id = found_id[0]
+    return Series(name, names[lexicon_id], lexicon_id, found[kind], kind, category_id)
 
 
 def _variant_matches(conn: sqlite3.Connection, item: str,
@@ -154,6 +164,33 @@ def _variant_matches(conn: sqlite3.Connection, item: str,
             if row:
                 out.setdefault(lexicon_id, []).append(row[0])
     return out
+
+
+def series_counts(conn: sqlite3.Connection, table: str,
+                  series: Series) -> dict[tuple[str, str], tuple[int, int]]:
+    """(bucket, source) -> (occurrences, documents mentioning) for one series.
+
+    A category reads its stored totals (a span counted once), a term its counts: each
+    only its own rows (the tables are keyed by term or category first), then looks each
+    document up in the frame table ``table``. ``CROSS JOIN`` keeps SQLite to that order,
+    so no query reads or sorts all counts to answer about one series.
+    """
+    if series.category_id is not None:
+        source_sql = ("SELECT document_id, count AS n FROM category_counts"
+                      " WHERE category_id = ?")
+        args: list = [series.category_id]
+    else:
+        source_sql = ("SELECT document_id, sum(count) AS n FROM counts"
+                      " WHERE term_id IN (SELECT value FROM json_each(?)) GROUP BY document_id")
+        args = [json.dumps(series.term_ids)]
+    result = conn.execute(
+        "SELECT td.bucket, td.source, sum(s.n), count(*)"
+        f" FROM ({source_sql}) s CROSS JOIN temp.{table} td ON td.document_id = s.document_id"
+        " CROSS JOIN tallied tl ON tl.lexicon_id = ? AND tl.document_id = s.document_id"
+        " GROUP BY td.bucket, td.source",
+        (*args, series.lexicon_id),
+    )
+    return {(bucket, source): (count, docs) for bucket, source, count, docs in result}
 
 
 @dataclass
@@ -316,6 +353,7 @@ def top_categories(conn: sqlite3.Connection, lexicon_id: int, limit: int = 8) ->
     if len(names) <= limit:
         return names
     totals = dict(conn.execute(
-        f"SELECT {top.replace('category', 't.category')}, sum(c.count) FROM counts c"
-        " JOIN terms t ON t.id = c.term_id WHERE t.lexicon_id = ? GROUP BY 1", (lexicon_id,)))
+        "SELECT g.path, sum(cc.count) FROM categories g CROSS JOIN category_counts cc"
+        " ON cc.category_id = g.id WHERE g.lexicon_id = ? AND g.depth = 1 GROUP BY g.id",
+        (lexicon_id,)))
     return sorted(names, key=lambda name: (-(totals.get(name) or 0), name))[:limit]

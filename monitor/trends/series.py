@@ -30,7 +30,7 @@ from typing import IO
 
 from ..store import Database
 from . import periods
-from .data import Series, frame_documents, resolve_series, temp_documents
+from .data import frame_documents, resolve_series, series_counts, temp_documents
 
 MEASURES = ("count", "docs", "share", "per10k")
 Z90 = 1.6448536269514722  # two-sided 90%: the 95th percentile of the standard normal
@@ -206,7 +206,7 @@ def trend(db: Database, query: TrendQuery) -> Trend:
     raw: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
     with temp_documents(conn, frame) as table:
         for name, series in resolved.items():
-            raw[name] = _series_counts(conn, table, series)
+            raw[name] = series_counts(conn, table, series)
     buckets = sorted({key[1] for key in frame.totals}, key=lambda b: periods.start(b))
     keys = periods.span(buckets[0], buckets[-1]) if buckets else []
     sources = sorted({key[2] for key in frame.totals})
@@ -240,26 +240,6 @@ def trend(db: Database, query: TrendQuery) -> Trend:
         series=output, groups=groups, sources=sources, documents=len(frame.docs),
         notes=notes, excluded=dict(frame.excluded_counts()),
     )
-
-
-def _series_counts(conn, table: str, series: Series) -> dict[tuple[str, str], tuple[int, int]]:
-    """(bucket, source) -> (occurrences, documents mentioning) for one series.
-
-    Counts are first summed per document. A series of few terms reads them through the
-    ``counts_term`` index; a big category reads the whole table in order, which is faster
-    than hundreds of thousands of index look-ups (``+`` keeps SQLite off the index).
-    """
-    column = "c.term_id" if len(series.term_ids) <= 50 else "+c.term_id"
-    result = conn.execute(
-        "SELECT td.bucket, td.source, sum(s.n), count(*) FROM ("
-        "  SELECT c.document_id AS document_id, sum(c.count) AS n FROM counts c"
-        f"  WHERE {column} IN (SELECT value FROM json_each(?)) GROUP BY c.document_id) s"
-        f" JOIN temp.{table} td ON td.document_id = s.document_id"
-        " JOIN tallied tl ON tl.document_id = s.document_id AND tl.lexicon_id = ?"
-        " GROUP BY td.bucket, td.source",
-        (json.dumps(series.term_ids), series.lexicon_id),
-    )
-    return {(bucket, source): (count, docs) for bucket, source, count, docs in result}
 
 
 def _by_group(items, by_source: bool, head) -> dict[tuple, tuple[int, int]]:

@@ -1,4 +1,4 @@
-"""The tally stage: scan stored documents with compiled lexicons and store per-term counts.
+"""Running a tally: which documents need scanning for which lexicons, and the loop.
 
 Incremental by design: a document is scanned for a lexicon only when it has no
 ``tallied`` row carrying that lexicon's current fingerprint. Editing a lexicon changes
@@ -8,22 +8,21 @@ other lexicons keep theirs. Documents with zero matches still get a ``tallied`` 
 
 from __future__ import annotations
 
-import json
-import multiprocessing
-import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from .store import Database, utcnow
+from ..store import Database, utcnow
+from .scan import Scanner, scan
+from .write import Batch, store_counts
 
 if TYPE_CHECKING:
-    from .lexicon import Lexicon, Matcher
+    from ..lexicon import Lexicon, Matcher
 
 #: Documents a worker reads and scans per task; a few MB of text each.
 CHUNK_DOCS = 256
 #: Documents written per transaction, so a crash loses little and readers are not blocked.
-COMMIT_DOCS = 5000
+COMMIT_DOCS = 2048
 #: SQLite page cache while writing counts, in KiB.
 TALLY_CACHE_KB = 256 * 1024
 
@@ -74,12 +73,16 @@ def sync_lexicons(db: Database, lexicons: Sequence[Lexicon]) -> dict[str, int]:
                     conn.execute(
                         "DELETE FROM counts WHERE term_id IN"
                         " (SELECT id FROM terms WHERE lexicon_id = ?)", (lexicon_id,))
+                    conn.execute(
+                        "DELETE FROM category_counts WHERE category_id IN"
+                        " (SELECT id FROM categories WHERE lexicon_id = ?)", (lexicon_id,))
                     conn.execute("DELETE FROM tallied WHERE lexicon_id = ?", (lexicon_id,))
                 conn.execute(
                     "UPDATE lexicons SET description = ?, language = ?, path = ?,"
                     " fingerprint = ?, updated = ? WHERE id = ?", (*values, lexicon_id),
                 )
             _sync_terms(conn, lexicon_id, lexicon)
+            _sync_categories(conn, lexicon_id, lexicon)
             ids[lexicon.name] = lexicon_id
     return ids
 
@@ -97,6 +100,24 @@ def _sync_terms(conn, lexicon_id: int, lexicon: Lexicon) -> None:
         "INSERT INTO terms (lexicon_id, category, label) VALUES (?, ?, ?)",
         [(lexicon_id, c, label) for c, label in sorted(wanted - have.keys())],
     )
+
+
+def _sync_categories(conn, lexicon_id: int, lexicon: Lexicon) -> None:
+    """Every level of the lexicon's category tree, parents before children."""
+    from ..lexicon import category_paths
+
+    wanted = list(dict.fromkeys(p for t in lexicon.terms for p in category_paths(t.category)))
+    have = dict(conn.execute("SELECT path, id FROM categories WHERE lexicon_id = ?",
+                             (lexicon_id,)))
+    conn.executemany("DELETE FROM categories WHERE id = ?",
+                     [(have.pop(path),) for path in sorted(have.keys() - set(wanted),
+                                                           key=len, reverse=True)])
+    for path in sorted(wanted, key=lambda p: p.count("/")):
+        if path not in have:
+            parent = have.get(path.rsplit("/", 1)[0]) if "/" in path else None
+            have[path] = conn.execute(
+                "INSERT INTO categories (lexicon_id, path, parent_id, depth) VALUES (?, ?, ?, ?)",
+                (lexicon_id, path, parent, path.count("/") + 1)).lastrowid
 
 
 def pending_documents(db: Database, lexicon_id: int, fingerprint: str) -> list[int]:
@@ -145,26 +166,24 @@ def tally_documents(
 
 
 def _tally_group(db, group, ids, pending, workers, progress, report) -> None:
-    from .lexicon import Matcher
+    from ..lexicon import Matcher
 
     matcher = Matcher(group)
-    scanner = _Scanner(matcher, _term_ids(db, matcher, ids))
-    group_ids = [ids[lex.name] for lex in group]
+    scanner = Scanner(matcher, _term_ids(db, matcher, ids), _category_ids(db, matcher, ids))
     fingerprints = {ids[lex.name]: lex.fingerprint for lex in group}
-    count_rows: list[tuple[int, int, int]] = []
-    tallied_rows: list[tuple[int, int, str]] = []
-    for doc_ids, rows, stored in _scan(db, scanner, group, pending, workers):
-        count_rows += rows
+    batch = Batch(fingerprints=fingerprints)
+    path = str(db.path) if str(db.path) == ":memory:" else str(db.path.resolve())
+    for doc_ids, counts, categories, stored in scan(path, db.conn, scanner, group, pending,
+                                                     CHUNK_DOCS, workers):
+        batch.extend(doc_ids, counts, categories)
         for name, n in stored.items():
             report.counts[name] += n
-        tallied_rows.extend((doc_id, lid, fingerprints[lid])
-                            for doc_id in doc_ids for lid in group_ids)
-        if len(tallied_rows) >= COMMIT_DOCS * len(group_ids):
-            _write(db, count_rows, tallied_rows)
-            count_rows, tallied_rows = [], []
+        if len(batch) >= COMMIT_DOCS:
+            store_counts(db, batch)
+            batch = Batch(fingerprints=fingerprints)
         if progress:
             progress(len(doc_ids))
-    _write(db, count_rows, tallied_rows)
+    store_counts(db, batch)
 
 
 def _term_ids(db: Database, matcher: Matcher, ids: dict[str, int]) -> list[int]:
@@ -176,113 +195,7 @@ def _term_ids(db: Database, matcher: Matcher, ids: dict[str, int]) -> list[int]:
     return [lookup[(ids[name], t.category, t.label)] for name, t in matcher.terms]
 
 
-def _write(db: Database, count_rows: list, tallied_rows: list) -> None:
-    """Insert a batch in one transaction.
-
-    Per-row foreign-key checks would double the cost of the insert, so they are off for
-    it; instead the batch's documents and terms are checked once each, inside the same
-    transaction, and rows of a document deleted meanwhile are dropped.
-    """
-    if not tallied_rows:
-        return
-    conn = db.conn
-    conn.execute("PRAGMA foreign_keys = OFF")
-    try:
-        with db.transaction():
-            doc_ids = json.dumps(sorted({row[0] for row in tallied_rows}))
-            gone = {r[0] for r in conn.execute(
-                "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM documents)",
-                (doc_ids,))}
-            term_ids = json.dumps(sorted({row[1] for row in count_rows}))
-            if conn.execute("SELECT count(*) FROM json_each(?) WHERE value NOT IN"
-                            " (SELECT id FROM terms)", (term_ids,)).fetchone()[0]:
-                raise ValueError("a lexicon's terms changed during the tally; run it again")
-            if gone:
-                count_rows = [row for row in count_rows if row[0] not in gone]
-                tallied_rows = [row for row in tallied_rows if row[0] not in gone]
-            conn.executemany(
-                "INSERT OR REPLACE INTO counts (document_id, term_id, count) VALUES (?, ?, ?)",
-                count_rows,
-            )
-            conn.executemany(
-                "INSERT OR REPLACE INTO tallied (document_id, lexicon_id, fingerprint)"
-                " VALUES (?, ?, ?)", tallied_rows,
-            )
-    finally:
-        conn.execute("PRAGMA foreign_keys = ON")
-
-
-# -- scanning, in this process or one worker per core -------------------------------
-class _Scanner:
-    """A matcher with the database ids of its terms: texts in, ``counts`` rows out.
-
-    Workers build the rows themselves, so the writing process only inserts them.
-    """
-
-    def __init__(self, matcher: Matcher, term_ids: list[int]) -> None:
-        self.matcher, self.term_ids = matcher, term_ids
-        self.lexicon_of = [name for name, _ in matcher.terms]
-
-    def rows(self, doc_ids: list[int], texts: list[str]) -> tuple[list, dict[str, int]]:
-        rows: list[tuple[int, int, int]] = []
-        stored: dict[str, int] = {}
-        term_ids, lexicon_of = self.term_ids, self.lexicon_of
-        for doc_id, text in zip(doc_ids, texts, strict=True):
-            counts = self.matcher.count(text)
-            for index in counts:
-                stored[lexicon_of[index]] = stored.get(lexicon_of[index], 0) + 1
-            # in primary-key order, so the insert appends to the table's b-tree
-            rows += sorted((doc_id, term_ids[index], n) for index, n in counts.items())
-        return rows, stored
-
-
-_worker_scanner: _Scanner | None = None
-_worker_conn = None
-
-
-def _scan(
-    db: Database, scanner: _Scanner, group: Sequence[Lexicon], pending: list[int],
-    workers: int | None,
-) -> Iterator[tuple[list[int], list[tuple[int, int, int]], dict[str, int]]]:
-    """Yield (document ids, their count rows, rows per lexicon) chunk by chunk, in order."""
-    global _worker_scanner
-    chunks = [pending[i:i + CHUNK_DOCS] for i in range(0, len(pending), CHUNK_DOCS)]
-    workers = workers or os.cpu_count() or 1
-    if workers <= 1 or len(chunks) <= 1 or str(db.path) == ":memory:":
-        for chunk in chunks:
-            yield chunk, *scanner.rows(chunk, _read_texts(db.conn, chunk))
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    _worker_scanner = scanner
-    try:
-        with context.Pool(workers, _init_worker,
-                          (list(group), scanner.term_ids, str(db.path.resolve()))) as pool:
-            yield from pool.imap(_scan_chunk, chunks)
-    finally:
-        _worker_scanner = None
-
-
-def _init_worker(group: list[Lexicon], term_ids: list[int], db_path: str) -> None:
-    """Build the scanner in a spawned worker (a forked one inherits the parent's)."""
-    import sqlite3
-
-    global _worker_scanner, _worker_conn
-    if _worker_scanner is None:
-        from .lexicon import Matcher
-
-        _worker_scanner = _Scanner(Matcher(group), term_ids)
-    _worker_conn = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, timeout=60)
-
-
-def _scan_chunk(chunk: list[int]) -> tuple[list[int], list, dict[str, int]]:
-    assert _worker_scanner is not None and _worker_conn is not None
-    return chunk, *_worker_scanner.rows(chunk, _read_texts(_worker_conn, chunk))
-
-
-def _read_texts(conn, chunk: list[int]) -> list[str]:
-    rows = dict(conn.execute(
-        "SELECT id, text FROM documents WHERE id IN (SELECT value FROM json_each(?))",
-        (json.dumps(chunk),),
-    ))
-    return [rows.get(i, "") for i in chunk]
+def _category_ids(db: Database, matcher: Matcher, ids: dict[str, int]) -> list[int]:
+    lookup = {(lexicon_id, path): category_id for category_id, lexicon_id, path in
+              db.conn.execute("SELECT id, lexicon_id, path FROM categories")}
+    return [lookup[(ids[name], path)] for name, path in matcher.categories]

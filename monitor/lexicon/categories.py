@@ -1,0 +1,200 @@
+"""Category totals: a span of text counts once for a category, the longest where matches nest.
+
+Per-term counts let every term count on its own (``security`` inside *national security*).
+A category's occurrences are instead the distinct spans matched by any term of the
+category or of its sub-categories, after dropping every span that lies inside another
+one (quanteda's ``nested_scope = "key"``): *national security* counts once for
+``hard_power`` and once for ``hard_power/security``. Spans that overlap without nesting
+both count. Every level of the tree gets its own total.
+
+Most terms can never nest with another term of their tree (two different plain words never
+match the same text), so the tally only needs the spans of the few that can:
+:func:`nesting_terms` finds them, conservatively, when a matcher is compiled.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING
+
+from .patterns import fold, is_cjk, stem, stem_language, stem_start
+
+if TYPE_CHECKING:
+    from .matcher import Match, Matcher
+    from .model import Lexicon, Term
+
+
+def category_paths(category: str) -> list[str]:
+    """The path and its ancestors, outermost first: ``a/b/c`` -> ``a``, ``a/b``, ``a/b/c``."""
+    parts = category.split("/")
+    return ["/".join(parts[: i + 1]) for i in range(len(parts))]
+
+
+def category_tree(
+    lexicons: Sequence[Lexicon],
+) -> tuple[list[tuple[str, str]], list[tuple[int, ...]]]:
+    """(every (lexicon, category path) at every level, per term its categories' indices)."""
+    categories: list[tuple[str, str]] = []
+    index: dict[tuple[str, str], int] = {}
+    of_term: list[tuple[int, ...]] = []
+    for lexicon in lexicons:
+        for term in lexicon.terms:
+            mine = []
+            for path in category_paths(term.category):
+                key = (lexicon.name, path)
+                if key not in index:
+                    index[key] = len(categories)
+                    categories.append(key)
+                mine.append(index[key])
+            of_term.append(tuple(mine))
+    return categories, of_term
+
+
+def distinct_spans(spans: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The spans that lie inside no other one, each once, in text order."""
+    out: list[tuple[int, int]] = []
+    reach = -1
+    for s, e in sorted(set(spans), key=lambda x: (x[0], -x[1])):
+        if e > reach:  # every earlier span starts at or before s: nested iff one reaches e
+            out.append((s, e))
+            reach = e
+    return out
+
+
+def count_distinct(spans: Iterable[tuple[int, int]]) -> int:
+    reach, n = -1, 0
+    for _, e in sorted(set(spans), key=lambda x: (x[0], -x[1])):
+        if e > reach:
+            n += 1
+            reach = e
+    return n
+
+
+def category_spans(matcher: Matcher, matches: Iterable[Match]) -> dict[int, list[tuple[int, int]]]:
+    """Category index (into ``matcher.categories``) -> its counted spans, in text order.
+
+    ``matches`` are ``matcher.matches(text)`` (or any subset, e.g. one lexicon's). The
+    number of spans of a category is its stored category count for that text.
+    """
+    found: dict[int, list[tuple[int, int]]] = {}
+    of_term = matcher.term_categories
+    for m in matches:
+        for c in of_term[m.term]:
+            found.setdefault(c, []).append((m.start, m.end))
+    return {c: distinct_spans(spans) for c, spans in found.items()}
+
+
+# -- which terms can nest: decided once per matcher ---------------------------------
+# A term text becomes either ("cjk", string without spaces) or ("words", tokens), each
+# token (base, is_prefix): the folded word without a possessive, or what it must start with.
+def _shape(text: str, term: Term, language: str | None) -> tuple[str, object]:
+    if is_cjk(text):
+        return "cjk", "".join(fold(text).split())
+    tokens = []
+    for word in fold(text).split():
+        if term.stem and "*" not in word:
+            tokens.append((stem_start(word, stem(word, stem_language(language))), True))
+        elif "*" in word:
+            tokens.append((word.split("*")[0], True))
+        else:
+            tokens.append((_base(word), False))
+    return "words", tuple(tokens)
+
+
+def _base(word: str) -> str:
+    for tail in ("'s", "'"):
+        if word.endswith(tail) and len(word) > len(tail):
+            return word[: -len(tail)]
+    return word
+
+
+def _token_fits(a: tuple[str, bool], b: tuple[str, bool]) -> bool:
+    """Can one text word match both tokens?"""
+    (pa, fa), (pb, fb) = a, b
+    if fa and fb:
+        return pa.startswith(pb) or pb.startswith(pa)
+    if fa:
+        return pb.startswith(pa)
+    if fb:
+        return pa.startswith(pb)
+    return pa == pb
+
+
+def _inside(x: tuple[str, object], y: tuple[str, object]) -> bool:
+    """Can a match of text shape ``x`` lie within (or on) a match of ``y``?"""
+    (kx, vx), (ky, vy) = x, y
+    if kx == "cjk":
+        return ky == "cjk" and vx in vy  # type: ignore[operator]
+    if ky == "cjk":  # a Latin text inside a mixed one: conservatively, any shared word start
+        return any(p in vy for p, _ in vx)  # type: ignore[union-attr, operator]
+    n, m = len(vx), len(vy)  # type: ignore[arg-type]
+    return any(all(_token_fits(vx[j], vy[i + j]) for j in range(n))  # type: ignore[index]
+               for i in range(m - n + 1))
+
+
+def nesting_terms(lexicons: Sequence[Lexicon]) -> frozenset[int]:
+    """Indices (in matcher order) of terms whose matches may nest in, or equal, a match of
+    another term of the same top-level category. A conservative answer: a term left out
+    can never share a span with another term of its tree."""
+    out: set[int] = set()
+    base = 0
+    for lexicon in lexicons:
+        if lexicon.overlap == "all":
+            groups: dict[str, list[int]] = {}
+            for i, term in enumerate(lexicon.terms):
+                groups.setdefault(term.category.split("/")[0], []).append(i)
+            for members in groups.values():
+                if len(members) > 1:
+                    out.update(base + i for i in _nesting_in_group(lexicon, members))
+        base += len(lexicon.terms)
+    return frozenset(out)
+
+
+def _nesting_in_group(lexicon: Lexicon, members: list[int]) -> set[int]:
+    shapes: list[tuple[int, tuple[str, object]]] = []
+    for i in members:
+        term = lexicon.terms[i]
+        for text in (term.label, *term.variants):
+            shapes.append((i, _shape(text, term, lexicon.language)))
+    exact: dict[str, set[int]] = {}  # word -> shapes having it as a plain token
+    prefixes: dict[str, set[int]] = {}  # prefix -> shapes having it as a prefix token
+    cjk: list[int] = []
+    for k, (_, (kind, value)) in enumerate(shapes):
+        if kind == "cjk":
+            cjk.append(k)
+            continue
+        for p, is_prefix in value:  # type: ignore[union-attr]
+            (prefixes if is_prefix else exact).setdefault(p, set()).add(k)
+    exact_keys, prefix_keys = sorted(exact), sorted(prefixes)
+
+    def starting_with(keys: list[str], table: dict[str, set[int]], head: str) -> set[int]:
+        found: set[int] = set()
+        for j in range(bisect.bisect_left(keys, head), len(keys)):
+            if not keys[j].startswith(head):
+                break
+            found |= table[keys[j]]
+        return found
+
+    def candidates(k: int) -> set[int]:
+        kind, value = shapes[k][1]
+        if kind == "cjk":
+            return set(range(len(shapes)))  # rare: compared with everything
+        found: set[int] = set(cjk)
+        for p, is_prefix in value:  # type: ignore[union-attr]
+            for n in range(1, len(p) + 1):  # prefix tokens this word starts with
+                found |= prefixes.get(p[:n], set())
+            if is_prefix:
+                found |= starting_with(exact_keys, exact, p)
+                found |= starting_with(prefix_keys, prefixes, p)
+            else:
+                found |= exact.get(p, set())
+        return found
+
+    nesting: set[int] = set()
+    for k, (term, shape) in enumerate(shapes):
+        for other in candidates(k):
+            o_term, o_shape = shapes[other]
+            if o_term != term and (_inside(shape, o_shape) or _inside(o_shape, shape)):
+                nesting.update((term, o_term))
+    return nesting
