@@ -305,7 +305,7 @@ class Matcher:
         A category counts each span once, the longest where its terms' matches nest (see
         :mod:`monitor.lexicon.categories`); only terms that can nest need their spans.
         """
-        counts, spans = self._collect(text, keep_all=False)
+        counts, spans = self._collect(without_invisible(text), keep_all=False)
         of_term, nesting = self.term_categories, self.nesting
         cat_spans: dict[int, list[tuple[int, int]]] = {}
         for term, found in self._resolve(spans):
