@@ -123,7 +123,7 @@ def test_term_answers_equal_v1s_and_category_totals_follow_the_span_rule(migrate
     for label in ("security", "militar*", "安全"):
         name = "power:security" if label == "security" else label
         rows, _ = read_counts(db, CountQuery(names=(name,), by="year"))
-        assert {r["period"]: (r["count"], r["docs"]) for r in rows} == reference[label]
+        assert {r["period"]: (r["count"], r["docs"]) for r in rows if r["docs"]} == reference[label]
         t = trend(db, TrendQuery([name], measure="count"))
         got = {r.period: (r.count, r.docs) for r in t.rows if r.docs}
         assert got == reference[label]
