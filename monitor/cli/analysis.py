@@ -66,7 +66,7 @@ def discover(obj: Context, names: tuple[str, ...], fmt: str, out: Path | None,
 
     lexicons, failed = load_lexicons(names)
     kw["sources"], kw["reference_sources"] = list(kw["sources"]), list(kw["reference_sources"])
-    result = run_discover(obj.db, DiscoverQuery(**kw), lexicons)
+    result = run_discover(obj.read_db, DiscoverQuery(**kw), lexicons)
     _emit(result.render(fmt), out)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
@@ -108,7 +108,7 @@ def kwic(obj: Context, series: tuple[str, ...], limit: int, fmt: str, out: Path 
     from ..analysis import kwic as run_kwic
 
     kw["sources"] = list(kw["sources"])
-    result = run_kwic(obj.db, KwicQuery(series=list(series), limit=limit or None, **kw))
+    result = run_kwic(obj.read_db, KwicQuery(series=list(series), limit=limit or None, **kw))
     _emit(result.render(fmt), out)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
@@ -145,4 +145,38 @@ def suggest(obj: Context, lexicon: str, category: str | None, out: Path | None, 
         loaded = resolve_lexicon(lexicon)
     except LexiconError as exc:
         raise ValueError(str(exc).splitlines()[0]) from None
-    _emit(run_suggest(obj.db, loaded, category, **kw).to_yaml(), out)
+    _emit(run_suggest(obj.read_db, loaded, category, **kw).to_yaml(), out)
+
+
+@main.command()
+@click.option("--period", type=click.Choice(BUCKETS), default="week", show_default=True)
+@click.option("--for", "for_", metavar="ID",
+              help="The period to test (2026-W47, 2026) [default: the last complete one].")
+@click.option("--series", "series", multiple=True,
+              help="Series to test (repeat) [default: every category of every lexicon].")
+@click.option("--source", "sources", multiple=True, help="Only this source (repeat).")
+@click.option("--lexicon", help="Only this lexicon's categories / look series up in it.")
+@click.option("--threshold", type=float, default=3.0, show_default=True,
+              help="EARS C2 score that raises an alert.")
+@click.option("--min-count", type=click.IntRange(min=1), default=5, show_default=True,
+              help="Documents that must mention the series in the period.")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="table",
+              show_default=True)
+@click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write to this file instead of standard output.")
+@pass_context
+@_run
+def alerts(obj: Context, fmt: str, out: Path | None, series: tuple[str, ...],
+           sources: tuple[str, ...], **kw) -> None:
+    """Series far above their trailing baseline, and sources whose volume fell.
+
+    Example: monitor alerts --period week
+    """
+    from ..analysis import AlertQuery
+    from ..analysis import alerts as run_alerts
+
+    result = run_alerts(obj.read_db, AlertQuery(series=list(series), sources=list(sources),
+                                                **kw))
+    _emit(result.render(fmt), out)
+    for note in result.notes:
+        click.echo(f"note: {note}", err=True)

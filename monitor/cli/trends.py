@@ -69,9 +69,15 @@ def _run(fn: Callable) -> Callable:
               show_default=True)
 @click.option("-o", "--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write to this file instead of standard output.")
+@click.option("--tiers", is_flag=True,
+              help="Temperature tiers (boiling, hot, warm, tepid, cool, cold) by share of"
+                   " documents, as the China Media Project rates slogans per year.")
+@click.option("--tier-thresholds", metavar="B,H,W,T,C", default=None,
+              help="Lower bounds in percent of the first five tiers [default 20,10,5,2,0.5].")
 @pass_context
 @_run
-def trend(obj: Context, series: tuple[str, ...], fmt: str, out: Path | None, **kw) -> None:
+def trend(obj: Context, series: tuple[str, ...], fmt: str, out: Path | None, tiers: bool,
+          tier_thresholds: str | None, **kw) -> None:
     """Count terms or categories per time bucket, with denominators.
 
     SERIES are term labels (security), category paths (hard_power: all its terms and
@@ -82,7 +88,19 @@ def trend(obj: Context, series: tuple[str, ...], fmt: str, out: Path | None, **k
     from ..trends import trend as run_trend
 
     result = run_trend(obj.read_db, _query(series, **kw))
-    text = {"table": result.to_table, "csv": result.to_csv, "json": result.to_json}[fmt]()
+    if tiers or tier_thresholds:
+        from ..analysis.tiers import THRESHOLDS, render_tiers, tier_rows
+
+        bounds = THRESHOLDS
+        if tier_thresholds:
+            try:
+                bounds = tuple(float(v) for v in tier_thresholds.split(","))
+            except ValueError:
+                raise ValueError(f"--tier-thresholds {tier_thresholds!r}: give five numbers"
+                                 " such as 20,10,5,2,0.5") from None
+        text = render_tiers(tier_rows(result, bounds), fmt)
+    else:
+        text = {"table": result.to_table, "csv": result.to_csv, "json": result.to_json}[fmt]()
     if out:
         out.write_text(text if text.endswith("\n") else text + "\n", encoding="utf-8")
     else:

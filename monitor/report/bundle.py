@@ -276,11 +276,46 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
     if not total:
         notes.insert(0, f"No documents are dated in {key}. For a historical corpus pass"
                         f" --for latest (the latest {kind} with documents) or --for <{kind} id>.")
+    analysis = _analysis_sections(db, cfg, kind, key, rows, folder)
     sections = _sections(cfg, kind, rows, by_source, charts, folder)
+    sections[1:1] = analysis
     (folder / "summary.md").write_text(render_markdown(title, intro, sections, notes),
                                        encoding="utf-8")
     (folder / "index.html").write_text(render_html(title, intro, sections, notes),
                                        encoding="utf-8")
+
+
+def _analysis_sections(db: Database, cfg: Config, kind: str, key: str, rows: list[TermRow],
+                       folder: Path) -> list[Section]:
+    """The "Alerts" section (every report; also alerts.csv) and, in a yearly report, the
+    terms' temperature tiers."""
+    from ..analysis import AlertQuery, alerts, tier_of
+
+    try:
+        found = alerts(db, AlertQuery(period=kind, for_=key, sources=list(cfg.sources)))
+    except ValueError as exc:
+        out = [Section("Alerts", f"Not tested: {exc}.", [], [])]
+    else:
+        (folder / "alerts.csv").write_text(found.render("csv"), encoding="utf-8")
+        out = [Section(
+            "Alerts", f"{len(found.active)} {_plural(len(found.active), 'alert')} among"
+            f" {found.tested} series tested. Rule: EARS C2 on the share of documents"
+            f" mentioning each category, against the 7 {kind}s ending 2 before this one"
+            " (C2 >= 3 and at least 5 documents); suppressed when a source's volume fell.",
+            ["kind", "status", "name", "documents", "C2 / ratio", "what"],
+            [[a.kind, a.status, a.name, str(a.docs),
+              "-" if a.score is None else f"{a.score:.1f}", a.message]
+             for a in found.alerts])]
+    if kind == "year":
+        hot = sorted((r for r in rows if r.count), key=lambda r: -r.share)[: cfg.top]
+        out.append(Section(
+            "Temperature", "China Media Project style tiers by the share of documents"
+            " mentioning each term this year: boiling >= 20%, hot >= 10%, warm >= 5%,"
+            " tepid >= 2%, cool >= 0.5%, cold below.",
+            ["term", "lexicon", "category", "share of documents", "tier"],
+            [[r.term, r.lexicon, r.category, f"{100 * r.share:.1f}%", tier_of(r.share) or "-"]
+             for r in hot]))
+    return out
 
 
 def _TERM_COLUMNS(compare: str) -> list[str]:
