@@ -14,7 +14,8 @@ class Document:
 
     ``published`` is a partial ISO date whose length matches ``precision``:
     ``2022`` (year), ``2022-10`` (month) or ``2022-10-16`` (day); both are None
-    when the date is unknown (a placeholder, impossible or future date is stored as
+    when the date is unknown. ``language`` is an ISO 639 code; the store detects it when
+    None (a placeholder, impossible or future date is stored as
     unknown, with a warning). ``origin`` says where it came from (file, line) for
     error messages; ``external_id`` is the source's own id or URL, used to dedupe.
     """

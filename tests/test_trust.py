@@ -228,7 +228,56 @@ def test_lexicon_by_path_in_trend(tmp_path) -> None:
     out = cli(path, "trend", "security", "--lexicon", str(tmp_path / "zh.yaml"), "--format",
               "csv", "--measure", "count")
     assert out.exit_code == 0, out.stderr
-    assert out.stdout.splitlines()[1].startswith("2001,security,all,0,")
+    assert out.stdout.splitlines()[1:] == ["2003,security,all,1,1,2,15,0.5,0.1208663194,"
+                                          "0.8791336806,666.6666667"]  # zh: no English
     (tmp_path / "new.yaml").write_text("name: new\ncategories:\n  a: [culture]\n")
     out = cli(path, "trend", "a", "--lexicon", str(tmp_path / "new.yaml"))
     assert out.exit_code == 2 and "not tallied yet: run monitor tally --lexicon" in out.stderr
+
+
+def test_languages_detected_overridden_and_lexicons_applied_by_language(tmp_path) -> None:
+    english = "The security of the nation and the culture of its people come first. " * 3
+    chinese = "国家安全是民族复兴的根基，社会稳定是国家强盛的前提。我们要坚持总体国家安全观。"
+    import json
+
+    (tmp_path / "r.jsonl").write_text("".join(json.dumps(x, ensure_ascii=False) + "\n" for x in [
+        {"id": 1, "text": english, "date": "2020"},
+        {"id": 2, "text": chinese, "date": "2020"},
+        {"id": 3, "text": "culture 安全", "date": "2020"},  # too short to tell: unknown
+        {"id": 4, "text": english.replace("first", "last"), "date": "2020", "language": "de"},
+    ]), encoding="utf-8")
+    (tmp_path / "fr.txt").write_text(english.replace("first", "second"), encoding="utf-8")
+    path = tmp_path / "l.db"
+    assert cli(path, "ingest", str(tmp_path / "r.jsonl")).exit_code == 0
+    assert cli(path, "ingest", str(tmp_path / "fr.txt"), "--language", "fr-FR").exit_code == 0
+    with Database(path) as db:
+        langs = dict(db.conn.execute("SELECT external_id, language FROM documents"))
+        assert langs == {"1": "en", "2": "zh", "3": None, "4": "de", "fr.txt": "fr"}
+        (tmp_path / "en.yaml").write_text(EN.replace("name: en", "name: en\nlanguage: en"))
+        (tmp_path / "zh.yaml").write_text(ZH)
+        tally_documents(db, [load_lexicon(tmp_path / "en.yaml"),
+                             load_lexicon(tmp_path / "zh.yaml")], workers=1)
+        tallied = {(lex, ext) for lex, ext in db.conn.execute(
+            "SELECT l.name, d.external_id FROM tallied t JOIN lexicons l ON l.id = t.lexicon_id"
+            " JOIN documents d ON d.id = t.document_id")}
+        assert tallied == {("en", "1"), ("en", "3"), ("zh", "2"), ("zh", "3")}
+        zh = trend(db, TrendQuery(["zh:security"], measure="share"))
+        assert (zh.rows[0].docs, zh.rows[0].total_docs) == (2, 2)  # English does not dilute
+        assert zh.unit == "characters"
+        assert trend(db, TrendQuery(["en:soft"])).unit == "words"
+        from monitor.report.charts import axis_label
+
+        per10k = trend(db, TrendQuery(["zh:security"], measure="per10k"))
+        assert axis_label(per10k).startswith("Occurrences per 10,000 characters")
+    bad = cli(path, "ingest", str(tmp_path / "fr.txt"), "--language", "f!")
+    assert bad.exit_code == 2 and "not a language code" in bad.stderr
+
+
+def test_a_lexicon_language_list(tmp_path) -> None:
+    (tmp_path / "x.yaml").write_text("name: x\nlanguage: [EN, zh-Hans]\ncategories: {a: [b]}\n")
+    lexicon = load_lexicon(tmp_path / "x.yaml")
+    assert lexicon.languages == ("en", "zh") and lexicon.language == "en"
+    assert lexicon.applies_to("zh") and lexicon.applies_to(None) and not lexicon.applies_to("fr")
+    (tmp_path / "y.yaml").write_text("name: y\nlanguage: [en, '12']\ncategories: {a: [b]}\n")
+    with pytest.raises(ValueError, match=r"y.yaml:2: language '12' is not a language code"):
+        load_lexicon(tmp_path / "y.yaml")

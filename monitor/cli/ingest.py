@@ -23,6 +23,15 @@ def _check_date(ctx: click.Context, param: click.Parameter, value: str | None) -
     return value
 
 
+def _check_language(ctx: click.Context, param: click.Parameter,
+                    value: str | None) -> str | None:
+    from ..text import normalise_language
+
+    if value is not None and normalise_language(value) is None:
+        raise click.BadParameter(f"{value!r} is not a language code (try en, zh or fr)")
+    return normalise_language(value) if value else None
+
+
 def _check_size(ctx: click.Context, param: click.Parameter, value: str) -> int:
     from ..ingest import parse_size
 
@@ -38,6 +47,9 @@ def _check_size(ctx: click.Context, param: click.Parameter, value: str) -> int:
 @click.option("--date", callback=_check_date,
               help="Date for documents that carry none: 2022, 2022-10, 2022-10-16, ...")
 @click.option("--title", help="Title for documents that carry none.")
+@click.option("--language", callback=_check_language,
+              help="Language of every document (ISO 639 code: en, zh...) [default: the"
+                   " record's language field, else detected].")
 @click.option("--text-field", help=_FIELD_HELP.format("text", "text, content, body"))
 @click.option("--date-field", help=_FIELD_HELP.format("date", "date, published, year"))
 @click.option("--title-field", help=_FIELD_HELP.format("title", "title"))
@@ -50,7 +62,7 @@ def _check_size(ctx: click.Context, param: click.Parameter, value: str) -> int:
               help="Progress bar on stderr [default: when stderr is a terminal].")
 @pass_context
 def ingest(obj: Context, paths: tuple[Path, ...], source: str | None, date: str | None,
-           title: str | None, text_field: str | None, date_field: str | None,
+           title: str | None, language: str | None, text_field: str | None, date_field: str | None,
            title_field: str | None, url_field: str | None, source_field: str | None,
            id_field: str | None, max_bytes: int, progress: bool | None) -> None:
     """Ingest speeches and articles from files and folders (recursively).
@@ -74,13 +86,15 @@ def ingest(obj: Context, paths: tuple[Path, ...], source: str | None, date: str 
     command = shlex.join(["ingest", *map(str, paths)] + [
         f"--{name.replace('_', '-')}={value}"
         for name, value in (("source", source), ("date", date), ("title", title),
+                            ("language", language),
                             ("text_field", text_field), ("date_field", date_field),
                             ("title_field", title_field), ("url_field", url_field),
                             ("source_field", source_field), ("id_field", id_field))
         if value is not None
     ])
     report = ingest_paths(
-        obj.db, paths, source=source, date=date, title=title, fields=fields,
+        obj.db, paths, source=source, date=date, title=title, language=language,
+        fields=fields,
         max_bytes=max_bytes, progress=sys.stderr.isatty() if progress is None else progress,
         on_error=lambda error: fail(str(error)),
         on_warning=lambda message: click.echo(f"warning: {message}", err=True), command=command,

@@ -67,11 +67,17 @@ class Term:
 class Lexicon:
     name: str
     description: str = ""
-    language: str | None = None
+    language: str | None = None  # the first of ``languages``: the one stemming uses
     path: Path | None = None
     overlap: str = "all"
     terms: list[Term] = field(default_factory=list)
     fingerprint: str = ""
+    languages: tuple[str, ...] = ()  # the documents it applies to (empty: all of them)
+
+    def applies_to(self, language: str | None) -> bool:
+        """True for a document of this language: any document when the lexicon declares no
+        language, and a document of unknown language for every lexicon."""
+        return not self.languages or language is None or language in self.languages
 
     def categories(self) -> list[str]:
         """Category paths in file order (``soft_power/culture``)."""
@@ -199,9 +205,11 @@ def _read(root: Node | None, reader: _Reader, default_name: str, path: Path | No
             reader.error(key_node, f"unknown key {key!r} (known: {', '.join(TOP_KEYS)})")
         else:
             top[key] = value
-    for key in ("name", "description", "language"):
+    for key in ("name", "description"):
         if key in top:
             setattr(lex, key, reader.text(top[key], key) or getattr(lex, key))
+    if "language" in top:
+        _languages(top["language"], reader, lex)
     problem = name_problem(lex.name)
     if problem:
         reader.error(top.get("name"), problem)
@@ -230,8 +238,27 @@ def _read(root: Node | None, reader: _Reader, default_name: str, path: Path | No
             lex.terms = []
         if not lex.terms and not reader.problems:
             reader.error(top["categories"], "no terms")
-    lex.fingerprint = fingerprint(lex.terms, lex.language, lex.overlap)
+    lex.fingerprint = fingerprint(lex.terms, ",".join(lex.languages) or None, lex.overlap)
     return lex
+
+
+def _languages(node: Node, reader: _Reader, lex: Lexicon) -> None:
+    """``language: zh`` or ``language: [en, zh]``: ISO 639 codes, stored lower-case."""
+    from ..text import normalise_language
+
+    nodes = node.value if isinstance(node, SequenceNode) else [node]
+    codes = []
+    for item in nodes:
+        text = reader.text(item, "language")
+        if not text:
+            continue
+        code = normalise_language(text)
+        if code is None:
+            reader.error(item, f"language {text!r} is not a language code (en, zh, fr...)")
+        elif code not in codes:
+            codes.append(code)
+    lex.languages = tuple(codes)
+    lex.language = codes[0] if codes else None
 
 
 def _categories(node: Node, path: list[str], reader: _Reader, lex: Lexicon, stem: bool,

@@ -24,7 +24,7 @@ MEASURE_LABELS = {
     "count": ("Occurrences", "in all tallied documents per {bucket}"),
     "docs": ("Documents mentioning", "number of tallied documents per {bucket}"),
     "share": ("Share of documents mentioning (%)", "of all tallied documents per {bucket}"),
-    "per10k": ("Occurrences per 10,000 words", "of all tallied documents per {bucket}"),
+    "per10k": ("Occurrences per 10,000 {unit}", "in the tallied documents of each {bucket}"),
 }
 COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
            "#17becf", "#7f7f7f", "#bcbd22"]
@@ -68,6 +68,7 @@ def load_events(path: str | Path) -> list[Event]:
 def axis_label(trend: Trend) -> str:
     """E.g. 'Share of documents mentioning (%) — of all tallied documents per year'."""
     name, denominator = MEASURE_LABELS[trend.query.measure]
+    name = name.format(unit=trend.unit)
     ratio = trend.query.ratio_label
     if ratio and trend.series == [ratio]:  # a ratio has no unit: say what was divided
         numerator, divisor = trend.query.ratio
@@ -97,7 +98,8 @@ def chart(trend: Trend, path: str | Path, *, kind: str = "line", title: str | No
 
 
 def default_title(trend: Trend) -> str:
-    return f"{' vs '.join(trend.series)}: {MEASURE_LABELS[trend.query.measure][0].lower()}"
+    what = MEASURE_LABELS[trend.query.measure][0].format(unit=trend.unit).lower()
+    return f"{' vs '.join(trend.series)}: {what}"
 
 
 def _draw(trend: Trend, path: str | Path, kind: str, title: str | None,

@@ -161,7 +161,7 @@ def _single(stream: BinaryIO, fmt: str, ctx: FileContext) -> Document | IngestEr
     return Document(
         text=text, source=options.source or ctx.source, title=title, url=url,
         external_id=ctx.rel, published=date[0] if date else None,
-        precision=date[1] if date else None, language=language, meta=meta,
+        precision=date[1] if date else None, language=options.language or language, meta=meta,
         origin=ctx.display, date_warning=date_warning,
     )
 

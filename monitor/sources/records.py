@@ -38,6 +38,7 @@ DEFAULT_FIELDS: dict[str, tuple[str, ...]] = {
     "url": ("url", "link"),
     "id": ("id",),
     "source": (),
+    "language": ("language", "lang"),
 }
 _CHUNK = 1024 * 1024
 _JSON_TYPES = {list: "array", str: "string", int: "number", float: "number", bool: "boolean",
@@ -55,6 +56,7 @@ class FieldMap:
     url: str | None = None
     source: str | None = None
     id: str | None = None
+    language: str | None = None
 
     def names(self, role: str) -> tuple[str, ...]:
         explicit = getattr(self, role)
@@ -70,6 +72,7 @@ class ReadOptions:
     date: tuple[str, str] | None = None
     fields: FieldMap = field(default_factory=FieldMap)
     max_bytes: int = DEFAULT_MAX_BYTES
+    language: str | None = None  # every document's language (wins over fields and detection)
 
 
 @dataclass
@@ -143,6 +146,7 @@ def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback
         meta={key: value for key, value in record.items() if key not in used},
         origin=f"{ctx.display}:{where}",
         date_warning=date_warning,
+        language=options.language or _string(record, keys["language"]),
     )
 
 

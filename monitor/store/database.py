@@ -17,7 +17,13 @@ from typing import Any
 
 from ..dates import implausible_date
 from ..documents import PRECISIONS, Document
-from ..text import content_hash, count_words, normalise_text
+from ..text import (
+    content_hash,
+    count_words,
+    detect_language,
+    normalise_language,
+    normalise_text,
+)
 from .schema import MIGRATIONS, SCHEMA_VERSION
 
 DEFAULT_DB = Path("db") / "monitor.db"
@@ -132,7 +138,8 @@ class Database:
         A duplicate has the same source and ``external_id``, or the same content hash
         as any stored document. A placeholder, impossible or future date (see
         :func:`monitor.dates.implausible_date`) is stored as undated and named in
-        ``warnings``. One known by its id is skipped before its text is
+        ``warnings``. A document without a ``language`` gets the one CLD2 detects (None
+        when it cannot tell). One known by its id is skipped before its text is
         normalised and counted, which makes re-runs cheap. Raises ``ValueError`` (and
         stores nothing) on a document that breaks the record's rules, e.g. a bad date.
         """
@@ -167,7 +174,9 @@ class Database:
                     " content_hash, text, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         source_id, doc.external_id, doc.url, doc.title, doc.published,
-                        doc.precision, now, doc.language, count_words(text), digest, text,
+                        doc.precision, now,
+                        normalise_language(doc.language) or detect_language(text),
+                        count_words(text), digest, text,
                         json.dumps(doc.meta, ensure_ascii=False) if doc.meta else None,
                     ),
                 )

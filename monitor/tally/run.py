@@ -8,6 +8,7 @@ other lexicons keep theirs. Documents with zero matches still get a ``tallied`` 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -60,7 +61,7 @@ def sync_lexicons(db: Database, lexicons: Sequence[Lexicon]) -> dict[str, int]:
             row = conn.execute(
                 "SELECT id, fingerprint FROM lexicons WHERE name = ?", (lexicon.name,)
             ).fetchone()
-            values = (lexicon.description, lexicon.language,
+            values = (lexicon.description, ",".join(lexicon.languages) or None,
                       str(lexicon.path) if lexicon.path else None, lexicon.fingerprint, utcnow())
             if row is None:
                 lexicon_id = conn.execute(
@@ -120,12 +121,22 @@ def _sync_categories(conn, lexicon_id: int, lexicon: Lexicon) -> None:
                 (lexicon_id, path, parent, path.count("/") + 1)).lastrowid
 
 
-def pending_documents(db: Database, lexicon_id: int, fingerprint: str) -> list[int]:
-    """Ids of documents not yet tallied with this fingerprint, in id order."""
+def pending_documents(db: Database, lexicon_id: int, fingerprint: str,
+                      languages: Sequence[str] = ()) -> list[int]:
+    """Ids of documents not yet tallied with this fingerprint, in id order.
+
+    A lexicon with ``languages`` applies only to documents of those languages and to
+    documents of unknown language: others are never tallied for it, so they are not in
+    its denominators either.
+    """
+    only, args = "", [lexicon_id, fingerprint]
+    if languages:
+        only = (" AND (language IS NULL OR language IN"
+                " (SELECT value FROM json_each(?)))")
+        args.append(json.dumps(list(languages)))
     rows = db.conn.execute(
         "SELECT id FROM documents WHERE id NOT IN (SELECT document_id FROM tallied"
-        " WHERE lexicon_id = ? AND fingerprint = ?) ORDER BY id",
-        (lexicon_id, fingerprint),
+        f" WHERE lexicon_id = ? AND fingerprint = ?){only} ORDER BY id", args,
     )
     return [r[0] for r in rows]
 
@@ -148,7 +159,8 @@ def tally_documents(
     ids = sync_lexicons(db, lexicons)
     groups: dict[tuple[int, ...], list[Lexicon]] = {}
     for lexicon in lexicons:
-        pending = tuple(pending_documents(db, ids[lexicon.name], lexicon.fingerprint))
+        pending = tuple(pending_documents(db, ids[lexicon.name], lexicon.fingerprint,
+                                          lexicon.languages))
         report.scanned[lexicon.name] = len(pending)
         report.counts[lexicon.name] = 0
         if pending:

@@ -30,6 +30,24 @@ class Series:
     term_ids: list[int]
     kind: str  # 'term' or 'category'
     category_id: int | None = None  # a category's row in ``categories`` (its stored totals)
+    languages: tuple[str, ...] = ()  # the lexicon's (empty: every language)
+
+
+CHARACTER_LANGUAGES = ("zh", "ja")
+"""Languages written without spaces, where each character counts as one word."""
+
+
+def word_unit(series: Sequence[Series]) -> str:
+    """What ``per10k`` is per 10,000 of for these series: 'words', 'characters' (every
+    lexicon is Chinese or Japanese), or 'words (characters in Chinese and Japanese)'."""
+    kinds = {"characters" if s.languages and set(s.languages) <= set(CHARACTER_LANGUAGES)
+             else "words" if s.languages and not set(s.languages) & set(CHARACTER_LANGUAGES)
+             else "mixed" for s in series}
+    if kinds == {"characters"}:
+        return "characters"
+    if kinds == {"words"}:
+        return "words"
+    return "words (characters in Chinese and Japanese)"
 
 
 def lexicon_ids(conn: sqlite3.Connection) -> dict[str, int]:
@@ -133,7 +151,10 @@ def resolve_series(
         if found_id is None:
             raise ValueError(f"category {name!r} has no stored totals yet: run monitor tally")
         category_id = found_id[0]
-    return Series(name, names[lexicon_id], lexicon_id, found[kind], kind, category_id)
+    language = conn.execute("SELECT language FROM lexicons WHERE id = ?",
+                            (lexicon_id,)).fetchone()[0]
+    languages = tuple(code for code in (language or "").split(",") if code)
+    return Series(name, names[lexicon_id], lexicon_id, found[kind], kind, category_id, languages)
 
 
 def _variant_matches(conn: sqlite3.Connection, item: str,

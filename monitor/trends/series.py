@@ -30,7 +30,7 @@ from typing import IO
 
 from ..store import Database
 from . import periods
-from .data import frame_documents, resolve_series, series_counts, temp_documents
+from .data import frame_documents, resolve_series, series_counts, temp_documents, word_unit
 
 MEASURES = ("count", "docs", "share", "per10k")
 Z90 = 1.6448536269514722  # two-sided 90%: the 95th percentile of the standard normal
@@ -118,6 +118,7 @@ class Trend:
     documents: int
     notes: list[str] = field(default_factory=list)
     excluded: dict[str, int] = field(default_factory=dict)
+    unit: str = "words"  # what per10k counts 10,000 of (see data.word_unit)
 
     @property
     def is_empty(self) -> bool:
@@ -148,6 +149,7 @@ class Trend:
         return json.dumps(
             {"query": asdict(self.query), "periods": self.periods, "series": self.series,
              "sources": self.sources, "documents": self.documents, "notes": self.notes,
+             "unit": self.unit,
              "excluded": self.excluded, "rows": [asdict(r) for r in self.rows]},
             ensure_ascii=False, indent=2,
         )
@@ -239,6 +241,7 @@ def trend(db: Database, query: TrendQuery) -> Trend:
         query=query, rows=[r for name in output for r in rows[name]], periods=keys,
         series=output, groups=groups, sources=sources, documents=len(frame.docs),
         notes=notes, excluded=dict(frame.excluded_counts()),
+        unit=word_unit(list(resolved.values())),
     )
 
 
