@@ -4,9 +4,9 @@ The lines come from the tally's own matcher (:meth:`Matcher.matches` with the se
 lexicon, the very file whose fingerprint the stored counts were made with), so the lines of
 a term in a document are exactly its stored count. A category's lines are the occurrences of
 its terms (and its sub-categories'), each distinct span once and the longest where spans
-nest (issue 10's category rule): where the same span is matched by several terms
-(``militar*`` and ``military``) it is one line naming every term, and ``security`` inside
-``national security`` is not a line of its own.
+nest (:func:`monitor.lexicon.category_spans`, the rule of the stored category totals):
+where the same span is matched by several terms (``militar*`` and ``military``) it is one
+line naming every term, and ``security`` inside ``national security`` is no line of its own.
 
 Candidate documents come from the stored counts, so a query reads only the documents that
 mention the series.
@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 
-from ..lexicon import Lexicon, LexiconError, Matcher, resolve_lexicon
+from ..lexicon import Lexicon, LexiconError, Matcher, category_spans, resolve_lexicon
 from ..store import Database
 from ..text import WORD_RE
 from ..trends.data import resolve_series
@@ -126,8 +126,13 @@ def kwic(db: Database, query: KwicQuery, lexicons: Sequence[Lexicon] = ()) -> Kw
             f"SELECT id, category || char(0) || label FROM terms WHERE id IN"
             f" ({','.join('?' * len(series.term_ids))})", series.term_ids))
         indices = {index[tuple(terms[t].split("\0"))]: t for t in series.term_ids}
-        plans.append((series, matcher, indices))
-    candidates = _candidates(conn, [tid for s, _, _ in plans for tid in s.term_ids], query,
+        category = None
+        if series.kind == "category":
+            (path,) = conn.execute("SELECT path FROM categories WHERE id = ?",
+                                   (series.category_id,)).fetchone()
+            category = matcher.categories.index((series.lexicon, path))
+        plans.append((series, matcher, indices, category))
+    candidates = _candidates(conn, [tid for s, *_ in plans for tid in s.term_ids], query,
                              low, high)
     documents = len(candidates)
     chosen = sorted(candidates, key=lambda d: (d[2] or "", d[0]))
@@ -139,10 +144,10 @@ def kwic(db: Database, query: KwicQuery, lexicons: Sequence[Lexicon] = ()) -> Kw
     for (doc_id, source, published, title, link), text in zip(
             chosen, read_texts(conn, [d[0] for d in chosen]), strict=True):
         found: dict[int, list] = {}  # one scan per matcher, however many series use it
-        for series, matcher, indices in plans:
+        for series, matcher, indices, category in plans:
             if id(matcher) not in found:
                 found[id(matcher)] = matcher.matches(text)
-            for start, end, terms in _spans(found[id(matcher)], indices, series.kind):
+            for start, end, terms in _spans(matcher, found[id(matcher)], indices, category):
                 left, right = _context(text, start, end, query.width)
                 lines.append(KwicLine(
                     series.name, doc_id, source, published, title, link,
@@ -205,22 +210,18 @@ def _candidates(conn, term_ids: list[int], query: KwicQuery, low, high) -> list[
     return found
 
 
-def _spans(matches, indices: dict[int, int], kind: str):
-    """(start, end, matcher term indices) of the series' lines in one document."""
-    if kind == "term":
-        return [(m.start, m.end, [m.term]) for m in matches if m.term in indices]
+def _spans(matcher: Matcher, matches, indices: dict[int, int], category: int | None):
+    """(start, end, matcher term indices) of the series' lines in one document: a term's
+    matches, or a category's spans by :func:`monitor.lexicon.category_spans` (the rule its
+    stored totals are counted by), each naming the terms that matched it."""
+    mine = [m for m in matches if m.term in indices]
+    if category is None:
+        return [(m.start, m.end, [m.term]) for m in mine]
     by_span: dict[tuple[int, int], list[int]] = {}
-    for m in matches:
-        if m.term in indices:
-            by_span.setdefault((m.start, m.end), []).append(m.term)
-    spans = sorted(by_span, key=lambda span: (span[0], -span[1]))
-    kept, reach = [], -1  # a span inside an earlier-starting (or longer) one is dropped
-    for s, e in spans:
-        if e <= reach:
-            continue
-        kept.append((s, e, by_span[s, e]))
-        reach = max(reach, e)
-    return kept
+    for m in mine:
+        by_span.setdefault((m.start, m.end), []).append(m.term)
+    spans = category_spans(matcher, mine).get(category, [])
+    return [(s, e, by_span[s, e]) for s, e in spans]
 
 
 def _context(text: str, start: int, end: int, width: int) -> tuple[str, str]:

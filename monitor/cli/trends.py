@@ -35,6 +35,8 @@ def trend_options(command: Callable) -> Callable:
         click.option("--smooth", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Rolling mean over N buckets (trailing: the bucket and N-1 before)."),
         click.option("--center", is_flag=True, help="Centre the rolling mean instead."),
+        click.option("--all-copies", is_flag=True,
+                     help="Count every syndicated copy (volume), not each cluster once."),
     ]
     for option in reversed(options):
         command = option(command)

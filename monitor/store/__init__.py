@@ -1,7 +1,8 @@
 """The store: one SQLite file holding sources, documents, runs, lexicons and counts.
 
 ``database`` is the :class:`Database` (transactions, migrations, documents in, rows out);
-``schema`` is the DDL and its migrations.
+``schema`` is the DDL and its migrations; ``clusters`` finds syndicated copies (MinHash
+LSH) as documents are stored.
 """
 
 from __future__ import annotations

@@ -130,6 +130,9 @@ class Database:
             )
             return cur.lastrowid
 
+    #: cluster near-duplicates across sources as documents are stored (see ``clusters``)
+    cluster_copies = True
+
     def add_documents(
         self, documents: Iterable[Document], kind: str = "files", location: str | None = None
     ) -> AddResult:
@@ -182,6 +185,11 @@ class Database:
                 )
                 if cur.rowcount:
                     result.added += 1
+                    if self.cluster_copies:
+                        from .clusters import cluster_document
+
+                        cluster_document(self.conn, cur.lastrowid, source_id, text, doc.title,
+                                         doc.published, doc.precision)
                     if warning:
                         result.warnings.append(f"{_where(doc)}: {warning}")
                 else:

@@ -159,6 +159,26 @@ MIGRATIONS: list[str] = [
         JOIN documents d ON d.id = cc.document_id
         JOIN sources s ON s.id = d.source_id;
     """,
+    # 3 (issue 12): syndicated copies. documents.cluster_id is the first document of a
+    # document's near-duplicate cluster (NULL: not hashed yet, its own cluster); MinHash
+    # signatures and LSH band hashes (see monitor/store/clusters.py).
+    """
+    ALTER TABLE documents ADD COLUMN cluster_id INTEGER;
+    CREATE INDEX documents_cluster ON documents(cluster_id);
+    CREATE TABLE minhash_signatures (
+        document_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+        signature BLOB NOT NULL,
+        title_key TEXT
+    );
+    CREATE INDEX minhash_title ON minhash_signatures(title_key) WHERE title_key IS NOT NULL;
+    CREATE TABLE minhash_bands (
+        band INTEGER NOT NULL,
+        hash INTEGER NOT NULL,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        PRIMARY KEY (band, hash, document_id)
+    ) WITHOUT ROWID;
+    CREATE INDEX minhash_bands_document ON minhash_bands(document_id);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -226,6 +226,7 @@ class DocumentFrame:
     undated: set[int] = field(default_factory=set)
     coarse: dict[int, str] = field(default_factory=dict)  # id -> precision
     out_of_range: set[int] = field(default_factory=set)
+    copies: set[int] = field(default_factory=set)  # syndicated copies counted once
 
     def excluded_counts(self) -> dict[str, int]:
         return {"undated": len(self.undated), "coarse": len(self.coarse),
@@ -249,6 +250,11 @@ class DocumentFrame:
                 f"{len(self.out_of_range)} {_docs(len(self.out_of_range))} left out: dated"
                 " too coarsely to tell whether they fall within --since/--until"
             )
+        if self.copies:
+            notes.append(
+                f"{len(self.copies)} syndicated {_docs(len(self.copies))} counted once with"
+                " the first of their cluster (--all-copies counts every copy)"
+            )
         return notes
 
 
@@ -259,8 +265,12 @@ def _docs(n: int) -> str:
 def frame_documents(
     conn: sqlite3.Connection, lexicon_ids_: Sequence[int], bucket: str,
     sources: Sequence[str] = (), since: str | None = None, until: str | None = None,
+    all_copies: bool = False, per_source: bool = False,
 ) -> DocumentFrame:
     """Bucket every document tallied for any of ``lexicon_ids_`` (filtered) once.
+
+    Syndicated copies (documents of one ``cluster_id``) count once, as the cluster's first
+    document in the frame (once per source with ``per_source``), unless ``all_copies``.
 
     ``since``/``until`` keep documents whose whole date span lies inside the range; a
     document dated '2021' is out of ``--since 2021-06`` (noted), not guessed to be in.
@@ -278,8 +288,8 @@ def frame_documents(
     if low > high:
         raise ValueError(f"--since {since} is after --until {until}: nothing can match")
     sql = (
-        "SELECT t.lexicon_id, d.id, s.name, d.published, d.precision, d.word_count"
-        " FROM tallied t JOIN documents d ON d.id = t.document_id"
+        "SELECT t.lexicon_id, d.id, s.name, d.published, d.precision, d.word_count,"
+        " coalesce(d.cluster_id, d.id) FROM tallied t JOIN documents d ON d.id = t.document_id"
         " JOIN sources s ON s.id = d.source_id"
         f" WHERE t.lexicon_id IN ({','.join('?' * len(lexicon_ids_))})"
     )
@@ -289,7 +299,9 @@ def frame_documents(
         args += list(sources)
     bounds: dict[str, tuple[date, date]] = {}
     keys: dict[tuple[str, str], str | None] = {}
-    for lexicon_id, doc_id, source, published, precision, words in conn.execute(sql, args):
+    seen: set[tuple] = set()
+    for lexicon_id, doc_id, source, published, precision, words, cluster in conn.execute(
+            sql + " ORDER BY t.lexicon_id, d.id", args):
         if published is None:
             frame.undated.add(doc_id)
             continue
@@ -310,6 +322,12 @@ def frame_documents(
         if partly:
             frame.out_of_range.add(doc_id)
             continue
+        if not all_copies:
+            copy = (lexicon_id, cluster, source if per_source else None)
+            if copy in seen:
+                frame.copies.add(doc_id)
+                continue
+            seen.add(copy)
         frame.docs[doc_id] = (key, source)
         cell = frame.totals[lexicon_id, key, source]
         cell[0] += 1

@@ -60,6 +60,7 @@ class TrendQuery:
     smooth: int = 1
     ratio: tuple[str, str] | list[str] | None = None
     center: bool = False
+    all_copies: bool = False  # count every syndicated copy, not each cluster once
 
     def __post_init__(self) -> None:
         periods.check_bucket(self.bucket)
@@ -203,7 +204,7 @@ def trend(db: Database, query: TrendQuery) -> Trend:
     resolved = {name: resolve_series(conn, name, query.lexicon, notes) for name in names}
     frame = frame_documents(
         conn, sorted({s.lexicon_id for s in resolved.values()}), query.bucket,
-        query.sources, query.since, query.until,
+        query.sources, query.since, query.until, query.all_copies, query.by_source,
     )
     raw: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
     with temp_documents(conn, frame) as table:

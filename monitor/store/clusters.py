@@ -1,0 +1,182 @@
+"""Syndicated copies: near-duplicate documents across sources, clustered as they are stored.
+
+A document's fingerprint is a MinHash (datasketch, 64 permutations, its ``affine32``
+scheme) of its word 5-grams (runs of letters and digits, lower-cased; each CJK character is
+a word, so Chinese gets character 5-grams). Locality-sensitive hashing cuts the signature
+into 16 bands of 4 values: a pair with Jaccard 0.8 shares a band with probability 0.9998,
+one with 0.5 with 0.64 and one with 0.2 with 0.03; every candidate is then checked on the
+whole signature. Each band's hash is a row of the indexed table ``minhash_bands``, so
+finding candidates is a few index probes however large the database. A candidate is a
+copy when the signatures agree on at least 80% of their values (estimated Jaccard >= 0.8),
+or on at least 50% when the normalised titles are equal (at least 4 words) and the
+documents are dated within 7 days of each other: a wire story keeps its headline while
+outlets trim or pad its text.
+
+Copies are looked for only in *other* sources: within one source a near-identical text is a
+revision or dated update of the same article, not a syndicated copy. A new copy joins the
+cluster of its closest match; ``documents.cluster_id`` is the id of the cluster's first
+document (a document with no copy is its own cluster).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sqlite3
+import zlib
+from datetime import date
+
+import numpy as np
+
+from ..text import _CJK
+
+NUM_PERM = 64
+BANDS, ROWS = 16, 4
+THRESHOLD = 0.8
+TITLE_THRESHOLD = 0.5
+TITLE_DAYS = 7
+SHINGLE = 5
+_MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
+                 0xD6E8FEB86659FD93, 0xFF51AFD7ED558CCD], dtype=np.uint64)
+_NON_WORD = re.compile(r"[\W_]+")
+_WORD = re.compile(r"[^\W_]+")
+_CJK_CHAR = re.compile(rf"[{_CJK}]")
+
+
+def shingle_hashes(text: str) -> np.ndarray:
+    """32-bit hashes of the text's word 5-grams (one shingle for a shorter text)."""
+    words = _WORD.findall(text.lower())
+    if not text.isascii() and _CJK_CHAR.search(text):
+        words = [c for w in words for c in (_split_cjk(w) if not w.isascii() else (w,))]
+    if not words:
+        return np.zeros(1, dtype=np.uint64)
+    hashed = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64,
+                         count=len(words))
+    n = min(SHINGLE, len(hashed))
+    span = len(hashed) - n + 1
+    mixed = np.zeros(span, dtype=np.uint64)
+    with np.errstate(over="ignore"):
+        for k in range(n):
+            mixed = (mixed ^ (hashed[k: k + span] * _MIX[k])) * np.uint64(0x100000001B3)
+    return np.unique((mixed >> np.uint64(32)) ^ (mixed & np.uint64(0xFFFFFFFF)))
+
+
+def _split_cjk(word: str) -> list[str]:
+    """Each CJK character a word of its own, the letters between them words too."""
+    if not _CJK_CHAR.search(word):
+        return [word]
+    return [p for p in re.split(rf"([{_CJK}])", word) if p]
+
+
+def signature(text: str) -> np.ndarray:
+    """The MinHash signature (``NUM_PERM`` uint32 values) of the text's shingles."""
+    from datasketch import MinHash
+
+    minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32")
+    minhash.update_batch(shingle_hashes(text))
+    return minhash.hashvalues.astype(np.uint32)
+
+
+def band_hashes(sig: np.ndarray) -> list[int]:
+    """One signed 64-bit hash per LSH band."""
+    return [int.from_bytes(hashlib.blake2b(sig[b * ROWS:(b + 1) * ROWS].tobytes(),
+                                           digest_size=8).digest(), "big", signed=True)
+            for b in range(BANDS)]
+
+
+def title_key(title: str | None) -> str | None:
+    """A title lower-cased with punctuation folded, if it has at least 4 words."""
+    if not title:
+        return None
+    key = _NON_WORD.sub(" ", title.lower()).strip()
+    return key if len(key.split()) >= 4 else None
+
+
+def similarity(a: np.ndarray, b: np.ndarray) -> float:
+    """Estimated Jaccard similarity of two signatures."""
+    return float(np.mean(a == b))
+
+
+def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text: str,
+                     title: str | None, published: str | None, precision: str | None) -> int:
+    """Hash a stored document, find its copies in other sources, set its ``cluster_id``."""
+    sig = signature(text)
+    bands = band_hashes(sig)
+    key = title_key(title)
+    best, best_score = None, 0.0
+    candidates: dict[int, float] = {}
+    for band, value in enumerate(bands):
+        for (other,) in conn.execute(
+                "SELECT document_id FROM minhash_bands WHERE band = ? AND hash = ?",
+                (band, value)):
+            candidates[other] = THRESHOLD
+    if key:
+        for (other,) in conn.execute(
+                "SELECT document_id FROM minhash_signatures WHERE title_key = ?", (key,)):
+            candidates.setdefault(other, -1.0)  # -1: a title match, checked below
+    for other, bar in candidates.items():
+        row = conn.execute(
+            "SELECT d.source_id, d.published, d.precision, coalesce(d.cluster_id, d.id),"
+            " m.signature FROM documents d JOIN minhash_signatures m ON m.document_id = d.id"
+            " WHERE d.id = ?", (other,)).fetchone()
+        if row is None or row[0] == source_id:
+            continue
+        score = similarity(sig, np.frombuffer(row[4], dtype=np.uint32))
+        need = bar
+        if bar < 0 or score < THRESHOLD:
+            need = TITLE_THRESHOLD if _close(published, precision, row[1], row[2]) and (
+                key is not None) and _same_title(conn, other, key) else THRESHOLD
+        if score >= need and score > best_score:
+            best, best_score = row[3], score
+    cluster = best if best is not None else doc_id
+    conn.execute("INSERT OR REPLACE INTO minhash_signatures VALUES (?, ?, ?)",
+                 (doc_id, sig.tobytes(), key))
+    conn.executemany("INSERT OR IGNORE INTO minhash_bands VALUES (?, ?, ?)",
+                     [(band, value, doc_id) for band, value in enumerate(bands)])
+    conn.execute("UPDATE documents SET cluster_id = ? WHERE id = ?", (cluster, doc_id))
+    return cluster
+
+
+def _same_title(conn, other: int, key: str) -> bool:
+    row = conn.execute("SELECT title_key FROM minhash_signatures WHERE document_id = ?",
+                       (other,)).fetchone()
+    return row is not None and row[0] == key
+
+
+def _close(a: str | None, pa: str | None, b: str | None, pb: str | None) -> bool:
+    """Both dated to the day, within ``TITLE_DAYS`` of each other."""
+    if pa != "day" or pb != "day" or not a or not b:
+        return False
+    return abs((date.fromisoformat(a) - date.fromisoformat(b)).days) <= TITLE_DAYS
+
+
+def cluster_pending(conn: sqlite3.Connection) -> int:
+    """Hash every document stored before clustering existed (oldest first); their number."""
+    rows = conn.execute(
+        "SELECT id, source_id, text, title, published, precision FROM documents d"
+        " WHERE NOT EXISTS (SELECT 1 FROM minhash_signatures m WHERE m.document_id = d.id)"
+        " ORDER BY id").fetchall()
+    for row in rows:
+        cluster_document(conn, *row)
+    return len(rows)
+
+
+def list_clusters(conn: sqlite3.Connection, min_size: int = 2) -> list[dict]:
+    """Clusters of at least ``min_size`` documents, largest first, each with its members."""
+    rows = conn.execute(
+        "SELECT d.cluster_id, d.id, s.name, d.published, d.title, d.url, d.external_id"
+        " FROM documents d JOIN sources s ON s.id = d.source_id WHERE d.cluster_id IN"
+        " (SELECT cluster_id FROM documents WHERE cluster_id IS NOT NULL GROUP BY cluster_id"
+        "  HAVING count(*) >= ?) ORDER BY d.cluster_id, d.id", (min_size,)).fetchall()
+    clusters: dict[int, dict] = {}
+    for cluster, doc_id, source, published, title, url, external in rows:
+        entry = clusters.setdefault(cluster, {"cluster_id": cluster, "size": 0, "sources": [],
+                                              "first": published, "title": title,
+                                              "members": []})
+        entry["size"] += 1
+        if source not in entry["sources"]:
+            entry["sources"].append(source)
+        entry["members"].append({"document_id": doc_id, "source": source,
+                                 "published": published, "title": title,
+                                 "link": url or external})
+    return sorted(clusters.values(), key=lambda c: (-c["size"], c["cluster_id"]))
