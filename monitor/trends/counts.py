@@ -71,7 +71,8 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
     notes: list[str] = []
     lexicons, terms = _selection(conn, query, notes)
     bucket = query.by if query.by in periods.BUCKETS else "year"
-    frame = frame_documents(conn, lexicons, bucket, query.sources, query.since, query.until)
+    frame = frame_documents(conn, lexicons, bucket, query.sources, query.since, query.until,
+                            all_copies=query.by == "document")
     if bucket != query.by:
         _one_period(conn, frame, bounded=bool(query.since or query.until))
     with temp_documents(conn, frame) as table:
