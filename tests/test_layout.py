@@ -20,7 +20,7 @@ STAGES: list[tuple[str, ...]] = [
     ("monitor.sources",),
     ("monitor.store",),
     ("monitor.lexicon",),
-    ("monitor.ingest", "monitor.tally"),
+    ("monitor.ingest", "monitor.tally", "monitor.fetch"),
     ("monitor.trends",),
     ("monitor.analysis",),
     ("monitor.report",),

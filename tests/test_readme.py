@@ -40,8 +40,19 @@ def test_the_events_example_loads(tmp_path: Path) -> None:
 
 
 def test_the_monitor_toml_example_is_valid(tmp_path: Path) -> None:
-    (example,) = blocks("toml")
+    (example,) = [b for b in blocks("toml") if "[report]" in b]
     (tmp_path / "events.yaml").write_text("- date: 2022-10-16\n  label: x\n", encoding="utf-8")
     (tmp_path / "monitor.toml").write_text(example, encoding="utf-8")
     config = load_config(tmp_path / "monitor.toml")
     assert config.period == "week" and config.charts[0].ratio == ["hard_power", "soft_power"]
+
+
+def test_the_sources_example_is_valid(tmp_path: Path) -> None:
+    from monitor.sources.config import load_sources
+
+    (example,) = [b for b in blocks("toml") if "[[sources]]" in b]
+    (tmp_path / "monitor.toml").write_text(example, encoding="utf-8")
+    config = load_sources(tmp_path / "monitor.toml")
+    assert [s.kind for s in config.sources] == ["feed", "page", "sitemap", "folder"]
+    assert config.sources[0].every == 3600 and config.fetch.max_bytes == 20 * 1024 * 1024
+    assert config.sources[3].path == tmp_path / "incoming"

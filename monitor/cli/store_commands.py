@@ -9,14 +9,17 @@ import click
 from . import Context, main, pass_context
 
 
-@main.command()
+@main.group(invoke_without_command=True)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table")
-@pass_context
-def sources(obj: Context, fmt: str) -> None:
-    """List sources with document counts and date ranges.
+@click.pass_context
+def sources(ctx: click.Context, fmt: str) -> None:
+    """List stored sources with document counts and date ranges; or manage live sources.
 
-    Example: monitor sources
+    Example: monitor sources; monitor sources list (the sources of monitor.toml)
     """
+    if ctx.invoked_subcommand is not None:
+        return
+    obj: Context = ctx.obj
     rows = obj.read_db.sources()
     if fmt == "json":
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))

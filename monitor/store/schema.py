@@ -179,6 +179,58 @@ MIGRATIONS: list[str] = [
     ) WITHOUT ROWID;
     CREATE INDEX minhash_bands_document ON minhash_bands(document_id);
     """,
+    # 4: live sources: conditional-GET state per URL, source health, the fetch log,
+    # old versions of updated documents, per-source totals of a run.
+    """
+    ALTER TABLE runs ADD COLUMN sources TEXT;
+    CREATE TABLE fetch_state (
+        url TEXT PRIMARY KEY,
+        source TEXT NOT NULL,
+        etag TEXT,
+        last_modified TEXT,
+        body_hash TEXT,
+        status INTEGER,
+        checked TEXT NOT NULL
+    );
+    CREATE TABLE source_health (
+        source TEXT PRIMARY KEY,
+        last_attempt TEXT,
+        last_success TEXT,
+        last_error TEXT,
+        last_error_at TEXT,
+        failures INTEGER NOT NULL DEFAULT 0,
+        next_attempt TEXT
+    );
+    CREATE TABLE fetches (
+        id INTEGER PRIMARY KEY,
+        run_id INTEGER REFERENCES runs(id) ON DELETE SET NULL,
+        source TEXT NOT NULL,
+        url TEXT,
+        status INTEGER,
+        bytes INTEGER,
+        new INTEGER NOT NULL DEFAULT 0,
+        updated INTEGER NOT NULL DEFAULT 0,
+        unchanged INTEGER NOT NULL DEFAULT 0,
+        error TEXT,
+        ms INTEGER,
+        fetched_at TEXT NOT NULL
+    );
+    CREATE INDEX fetches_fetched_at ON fetches(fetched_at);
+    CREATE TABLE document_versions (
+        id INTEGER PRIMARY KEY,
+        document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+        title TEXT,
+        published TEXT,
+        precision TEXT,
+        word_count INTEGER NOT NULL,
+        content_hash TEXT NOT NULL,
+        text TEXT NOT NULL,
+        meta TEXT,
+        replaced_at TEXT NOT NULL
+    );
+    CREATE INDEX document_versions_document ON document_versions(document_id);
+    CREATE INDEX documents_source_url ON documents(source_id, url);
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
