@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -82,8 +83,10 @@ def parse_feed(data: bytes, *, declared_encoding: str | None = None) -> Feed:
     language = _language(info.get("language"))
     feed = Feed(title=_text(info.get("title")), language=language, error=error,
                 format=parsed.get("version") or "feed", encoding=encoding)
-    for entry in parsed.entries:
-        feed.entries.append(_entry(entry, language))
+    with warnings.catch_warnings():  # feedparser's updated->published fallback notice
+        warnings.simplefilter("ignore", DeprecationWarning)
+        for entry in parsed.entries:
+            feed.entries.append(_entry(entry, language))
     return feed
 
 
