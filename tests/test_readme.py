@@ -56,3 +56,26 @@ def test_the_sources_example_is_valid(tmp_path: Path) -> None:
     assert [s.kind for s in config.sources] == ["feed", "page", "sitemap", "folder"]
     assert config.sources[0].every == 3600 and config.fetch.max_bytes == 20 * 1024 * 1024
     assert config.sources[3].path == tmp_path / "incoming"
+
+
+def test_the_schedule_example_is_valid(tmp_path: Path) -> None:
+    from monitor.schedule.config import load_schedule
+
+    (example,) = [b for b in blocks("toml") if "[schedule]" in b]
+    (tmp_path / "monitor.toml").write_text(example, encoding="utf-8")
+    config = load_schedule(tmp_path / "monitor.toml")
+    assert config.timezone == "Europe/Berlin" and config.misfire_grace == 900
+    assert config.log_file == tmp_path / "logs/monitor.log"
+
+
+def test_the_shipped_example_config_loads() -> None:
+    from monitor.schedule.config import load_schedule
+    from monitor.sources.config import load_sources
+
+    path = Path(__file__).resolve().parents[1] / "examples" / "monitor.toml"
+    sources = load_sources(path)
+    names = {s.name for s in sources.sources}
+    assert {"xinhua_en", "peoples_daily_zh", "astana_times", "us_state_dept"} <= names
+    assert all("unverified" in line for line in path.read_text(encoding="utf-8").splitlines()
+               if line.startswith("name = ") and "inbox" not in line)
+    assert load_schedule(path).report == "0 6 * * 1" and load_config(path).period == "week"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -98,11 +99,13 @@ def fetch_sources(
     db: Database, config: SourcesConfig, *, names: Iterable[str] | None = None,
     due_only: bool = False, dry_run: bool = False, client: HttpClient | None = None,
     on_error: Callable[[str], None] | None = None, command: str = "fetch",
+    stop: threading.Event | None = None,
 ) -> FetchReport:
     """Fetch the enabled sources (or those named) and store what is new or changed.
 
     ``due_only`` skips sources whose next attempt (interval, or backoff after failures)
-    has not come. ``dry_run`` fetches and works out what would be stored, without
+    has not come. ``stop``, once set, ends the run after the source being stored (the
+    scheduler's graceful shutdown). ``dry_run`` fetches and works out what would be stored, without
     conditional requests, and stores nothing (``monitor sources check``).
     """
     specs = [config.get(n) for n in names] if names else \
@@ -115,6 +118,8 @@ def fetch_sources(
         report.run_id = db.start_run(command)
     try:
         for spec in specs:
+            if stop is not None and stop.is_set():
+                break
             if due_only and not fetch_store.is_due(spec.name):
                 report.not_due.append(spec.name)
                 continue

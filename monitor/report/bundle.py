@@ -29,6 +29,7 @@ from ..trends.data import (
 )
 from ..trends.series import TrendQuery, rates, trend
 from .config import ChartSpec, Config, ConfigError, load_config
+from .health import source_health
 from .render import Section, render_html, render_markdown, write_csv
 
 SPAN = {"day": 60, "week": 26, "month": 24, "quarter": 12, "year": 20, "decade": 10}
@@ -249,6 +250,7 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
     first, last = periods.date_bounds(key)
     rows, base, notes = term_rows(db, key, cfg.baseline, cfg.sources, cfg.compare)
     by_source = source_counts(db, key, cfg.sources)
+    health = source_health(db, key, cfg.baseline, cfg.sources)
     charts = []
     for i, spec in enumerate(specs, 1):
         result = trend(db, chart_query(spec, key, cfg.sources))
@@ -263,6 +265,10 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
               [[r.lexicon, r.category, r.term, r.count, r.docs, r.total_docs, r.words, r.share,
                 r.per10k, r.baseline_count, r.baseline_mean, r.change] for r in rows])
     write_csv(folder / "sources.csv", ["source", "documents", "tallied"], by_source)
+    write_csv(folder / "health.csv", ["source", "documents", f"usual_per_{kind}", "failures",
+                                      "last_error", "warning"],
+              [[h.source, h.documents, h.usual, h.failures, h.last_error, h.warning]
+               for h in health])
     total = sum(n for _, n, _ in by_source)
     title = f"Rhetoric monitor: {periods.label(key)}"
     intro = [
@@ -276,9 +282,17 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
     if not total:
         notes.insert(0, f"No documents are dated in {key}. For a historical corpus pass"
                         f" --for latest (the latest {kind} with documents) or --for <{kind} id>.")
+    notes[:0] = [f"Source {h.source}: {h.warning}." for h in health if h.warning]
     analysis = _analysis_sections(db, cfg, kind, key, rows, folder)
     sections = _sections(cfg, kind, rows, by_source, charts, folder)
     sections[1:1] = analysis
+    sections.insert(1, Section(
+        "Source health", f"Documents per source this {kind} against its usual number (mean"
+        f" over the {cfg.baseline} previous {kind}s, empty ones counted as 0); a source far"
+        " below its usual is flagged, so a dead feed does not read as a fall in mentions.",
+        ["source", "documents", "usual", "fetch failures", "warning"],
+        [[h.source, str(h.documents), "-" if h.usual is None else f"{h.usual:.1f}",
+          str(h.failures), h.warning or ""] for h in health]))
     (folder / "summary.md").write_text(render_markdown(title, intro, sections, notes),
                                        encoding="utf-8")
     (folder / "index.html").write_text(render_html(title, intro, sections, notes),
