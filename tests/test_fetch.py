@@ -126,13 +126,17 @@ def test_changed_entries_are_updates_with_old_versions_kept(tmp_path, server, db
     old = db.conn.execute("SELECT text, title FROM document_versions WHERE document_id = ?",
                           (doc_id,)).fetchall()
     assert old == [("The security council met on security.", "Security talks")]
-    assert db.conn.execute("SELECT count(*) FROM tallied WHERE document_id = ?",
-                           (doc_id,)).fetchone()[0] == 0
+    for table in ("tallied", "counts", "category_counts"):
+        assert db.conn.execute(f"SELECT count(*) FROM {table} WHERE document_id = ?",
+                               (doc_id,)).fetchone()[0] == 0, table
     tally_documents(db, [resolve_lexicon("power")])
     counts = dict(db.conn.execute(
         "SELECT term, count FROM term_counts WHERE document_id = ? AND lexicon = 'power'",
         (doc_id,)).fetchall())
     assert counts["security"] == 1 and counts["aid"] == 1
+    totals = dict(db.conn.execute(
+        "SELECT category, count FROM category_totals WHERE document_id = ?", (doc_id,)))
+    assert totals["hard_power"] == 3  # security, military, aid: counted once each
     assert db.document_count("news") == 2
     # a third run: nothing new, nothing updated
     third = fetch_sources(db, cfg)

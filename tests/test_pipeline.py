@@ -30,7 +30,7 @@ def server():
     live.close()
 
 
-ONE_CHART = '[report]\nperiod = "week"\n[[report.charts]]\nseries = ["security"]\n'
+ONE_CHART = '[report]\nperiod = "week"\n[[report.charts]]\nseries = ["power:security"]\n'
 
 
 def last_week_items(n: int, prefix: str = "a") -> list[dict[str, str]]:

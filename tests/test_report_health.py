@@ -22,7 +22,8 @@ def test_a_dead_feed_is_flagged_not_read_as_a_fall_in_mentions(db, tmp_path):
         monday = periods.start(week, "week")
         for i in range(8):
             day = (monday + timedelta(days=i % 5)).isoformat()
-            docs.append(Document(text=f"steady security {week} {i}", source="steady",
+            word = "security" if (i + back) % 3 else "culture"  # shares that vary
+            docs.append(Document(text=f"steady {word} {week} {i}", source="steady",
                                  published=day, precision="day"))
             if back:  # the dying source brings nothing in the report week
                 docs.append(Document(text=f"dying security {week} {i}", source="dying",
@@ -32,7 +33,8 @@ def test_a_dead_feed_is_flagged_not_read_as_a_fall_in_mentions(db, tmp_path):
         FetchStore(db).record("dying", 3600, "http://x.example/feed: HTTP 500")
     tally_documents(db, [resolve_lexicon("power")])
     config = tmp_path / "monitor.toml"
-    config.write_text('[report]\n[[report.charts]]\nseries = ["power:security"]\n', encoding="utf-8")
+    config.write_text('[report]\n[[report.charts]]\nseries = ["power:security"]\n',
+                      encoding="utf-8")
     folder = build_report(db, period="week", for_=key, out=tmp_path / "reports", config=config)
     health = {row["source"]: row for row in read_csv(folder / "health.csv")}
     assert health["steady"]["documents"] == "8" and health["steady"]["warning"] == ""

@@ -11,7 +11,8 @@
 An entry is an **update** when its source already has a document with the same external
 id (GUID) or normalised URL and different text: the old text goes to
 ``document_versions``, the row is changed in place and its ``counts`` and ``tallied`` rows
-are removed in the same transaction, so the next tally counts it again, once.
+(and category totals) are removed in the same transaction, so the next tally counts it
+again, once.
 """
 
 from __future__ import annotations
@@ -191,5 +192,8 @@ class FetchStore:
 
 def forget_counts(conn: sqlite3.Connection, document_id: int) -> None:
     """Remove a document's counts so the next tally scans it again."""
-    conn.execute("DELETE FROM counts WHERE document_id = ?", (document_id,))
+    conn.execute("DELETE FROM counts WHERE term_id IN (SELECT id FROM terms)"
+                 " AND document_id = ?", (document_id,))
+    conn.execute("DELETE FROM category_counts WHERE category_id IN (SELECT id FROM categories)"
+                 " AND document_id = ?", (document_id,))
     conn.execute("DELETE FROM tallied WHERE document_id = ?", (document_id,))

@@ -127,6 +127,9 @@ def _reports(db: Database, config, schedule: ScheduleConfig, today: date | None,
     except (ConfigError, ValueError) as exc:
         error(f"report {key}: {exc}")
         return []
+    except Exception as exc:  # noqa: BLE001  (a bug in one report must not stop the run)
+        error(f"report {key}: failed ({type(exc).__name__}: {exc})")
+        return []
 
 
 __all__ = ["EXIT_CANNOT_RUN", "EXIT_FAILED", "EXIT_OK", "RunResult", "SourceConfigError",
