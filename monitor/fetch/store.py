@@ -24,9 +24,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from ..dates import implausible_date
 from ..documents import Document
 from ..store import Database
-from ..text import content_hash, count_words, normalise_text
+from ..text import (
+    content_hash,
+    count_words,
+    detect_language,
+    normalise_language,
+    normalise_text,
+)
 
 MAX_BACKOFF = 86400.0
 
@@ -121,6 +128,9 @@ class FetchStore:
             return "duplicate"
         if not text:
             raise ValueError(f"{doc.origin or doc.url}: empty text")
+        published, precision = doc.published, doc.precision
+        if implausible_date(published, precision):
+            published = precision = None  # as add_documents does: stored as undated
         self.conn.execute(
             "INSERT INTO document_versions (document_id, title, published, precision,"
             " word_count, content_hash, text, meta, replaced_at) SELECT id, title, published,"
@@ -131,10 +141,19 @@ class FetchStore:
             "UPDATE documents SET title = ?, url = coalesce(?, url), published = ?,"
             " precision = ?, language = coalesce(?, language), word_count = ?,"
             " content_hash = ?, text = ?, meta = ? WHERE id = ?",
-            (doc.title, doc.url, doc.published, doc.precision, doc.language,
+            (doc.title, doc.url, published, precision,
+             normalise_language(doc.language) or detect_language(text),
              count_words(text), digest, text, meta, known.id),
         )
         forget_counts(self.conn, known.id)
+        if self.db.cluster_copies:  # the new text gets a new fingerprint
+            from ..store.clusters import cluster_document
+
+            self.conn.execute("DELETE FROM minhash_bands WHERE document_id = ?", (known.id,))
+            source_id = self.conn.execute("SELECT source_id FROM documents WHERE id = ?",
+                                          (known.id,)).fetchone()[0]
+            cluster_document(self.conn, known.id, source_id, text, doc.title, published,
+                             precision)
         return "updated"
 
     # -- the fetch log and health -----------------------------------------------
