@@ -281,3 +281,61 @@ def test_a_lexicon_language_list(tmp_path) -> None:
     (tmp_path / "y.yaml").write_text("name: y\nlanguage: [en, '12']\ncategories: {a: [b]}\n")
     with pytest.raises(ValueError, match=r"y.yaml:2: language '12' is not a language code"):
         load_lexicon(tmp_path / "y.yaml")
+
+
+META_DOCS = [
+    Document("security culture", "un", published="2001", precision="year",
+             meta={"country": "CHN", "session": 56}),
+    Document("security security", "un", published="2001", precision="year",
+             meta={"country": "USA", "session": 56}),
+    Document("culture again", "un", published="2002", precision="year",
+             meta={"country": "CHN", "session": 57}),
+    Document("security at last", "un", published="2002", precision="year"),
+]
+
+
+def test_where_filters_and_by_field(tmp_path) -> None:
+    from monitor.trends import parse_where
+
+    db, path = build(tmp_path, META_DOCS)
+    assert str(parse_where("country in (CHN, 'USA')")) == "country in CHN,USA"
+    with pytest.raises(ValueError, match="cannot read filter 'country'"):
+        parse_where("country")
+    t = trend(db, TrendQuery(["en:security"], measure="count", where=["country=CHN"]))
+    assert [(r.period, r.count, r.total_docs) for r in t.rows] == [("2001", 1, 1), ("2002", 0, 1)]
+    t = trend(db, TrendQuery(["en:security"], measure="count", where=["country != CHN"]))
+    assert [(r.count, r.total_docs) for r in t.rows] == [(2, 1), (1, 1)]  # no country too
+    t = trend(db, TrendQuery(["en:security"], measure="count",
+                             where=["country in CHN,USA", "session=56"]))
+    assert [(r.count, r.total_docs) for r in t.rows] == [(3, 2)]
+    t = trend(db, TrendQuery(["en:security"], measure="count", by="country"))
+    assert t.groups == ["(none)", "CHN", "USA"] and t.sources == ["un"]
+    assert {(r.source, r.period): r.count for r in t.rows} == {
+        ("(none)", "2001"): None, ("(none)", "2002"): 1, ("CHN", "2001"): 1, ("CHN", "2002"): 0,
+        ("USA", "2001"): 2, ("USA", "2002"): None}
+    rows, _ = read_counts(db, CountQuery(names=("en:security",), by="country",
+                                         where=("session=56",)))
+    assert [(r["country"], r["count"], r["total_docs"]) for r in rows] == [
+        ("CHN", 1, 1), ("USA", 2, 1)]
+    out = cli(path, "counts", "en:security", "--by", "country", "--format", "csv")
+    assert out.stdout.splitlines() == [
+        "country,lexicon,category,term,count,docs,total_docs",
+        "(none),en,hard/security,security,1,1,1", "CHN,en,hard/security,security,1,1,2",
+        "USA,en,hard/security,security,2,1,1"]
+    out = cli(path, "trend", "en:security", "--where", "country=USA", "--format", "csv")
+    assert out.exit_code == 0 and out.stdout.splitlines()[1].startswith("2001,en:security,all,")
+    png = cli(path, "chart", "en:security", "--by", "country", "--out", str(tmp_path / "c.png"))
+    assert png.exit_code == 0, png.stderr
+    (tmp_path / "monitor.toml").write_text(
+        '[report]\nperiod = "year"\n[[report.charts]]\nseries = ["en:security"]\n'
+        'where = ["country=CHN"]\nby = "session"\n')
+    from monitor.report import build_report
+
+    folder = build_report(db, for_="2002", out=tmp_path / "reports",
+                          config=tmp_path / "monitor.toml")
+    text = next(folder.glob("chart-01-*.csv")).read_text()
+    assert ",56," in text and ",57," in text and "USA" not in text
+    (tmp_path / "monitor.toml").write_text(
+        '[report]\n[[report.charts]]\nseries = ["en:security"]\nwhere = ["country"]\n')
+    with pytest.raises(ValueError, match=r"report.charts\[1\].where\[1\]: cannot read filter"):
+        build_report(db, for_="2002", out=tmp_path / "reports", config=tmp_path / "monitor.toml")

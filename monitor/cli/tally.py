@@ -87,15 +87,18 @@ def print_tally(report, prefix: str = "") -> None:
 @click.option("--since", default=None,
               help="From this date or period: 2020, 2020-Q4, 2020-10, 2020-W42 or 2020-10-16.")
 @click.option("--until", default=None, help="Up to and including this date or period.")
-@click.option("--by", type=click.Choice(["document", "day", "week", "month", "quarter", "year",
-                                         "decade", "total"]), default="total",
-              show_default=True)
+@click.option("--by", default="total", show_default=True, metavar="PERIOD|FIELD",
+              help="document, day, week, month, quarter, year, decade, total, or a document"
+                   " field (country, source, language...): one row per value.")
+@click.option("--where", "where", multiple=True, metavar="FILTER",
+              help="Only documents whose field matches (repeatable): country=CHN,"
+                   " party!=Republican, 'country in CHN,USA'.")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @pass_context
 def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
            sources: tuple[str, ...], since: str | None, until: str | None, by: str,
-           fmt: str) -> None:
+           where: tuple[str, ...], fmt: str) -> None:
     """Print stored counts of terms or categories, per document or per period.
 
     Names are term labels or category paths (with their sub-categories), or either one as
@@ -107,12 +110,15 @@ def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
     from ..trends.counts import DOCUMENT_COLUMNS, PERIOD_COLUMNS, CountQuery, read_counts
     from .output import emit_rows
 
-    query = CountQuery(names, lexicon, sources, since, until, by)
+    query = CountQuery(names, lexicon, sources, since, until, by, where)
     try:
         rows, notes = read_counts(obj.read_db, query)
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
-    emit_rows(rows, fmt, DOCUMENT_COLUMNS if by == "document" else PERIOD_COLUMNS)
+    columns = DOCUMENT_COLUMNS if by == "document" else PERIOD_COLUMNS
+    if query.field is not None:
+        columns = (query.field, *PERIOD_COLUMNS[1:])
+    emit_rows(rows, fmt, columns)
     if not rows and not any(note.startswith("no tallied") for note in notes):
         notes.append("no rows: no term of the query occurs in the matching documents")
     for note in notes:

@@ -37,6 +37,12 @@ def trend_options(command: Callable) -> Callable:
         click.option("--center", is_flag=True, help="Centre the rolling mean instead."),
         click.option("--all-copies", is_flag=True,
                      help="Count every syndicated copy (volume), not each cluster once."),
+        click.option("--where", "where", multiple=True, metavar="FILTER",
+                     help="Only documents whose field matches (repeatable, all apply):"
+                          " country=CHN, party!=Republican, 'country in CHN,USA'."),
+        click.option("--by", "by", metavar="FIELD",
+                     help="One series per value of this document field (a meta key such as"
+                          " country, or source, language)."),
     ]
     for option in reversed(options):
         command = option(command)

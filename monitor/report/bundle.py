@@ -85,7 +85,7 @@ def chart_query(spec: ChartSpec, key: str, sources: list[str] | None = None) -> 
         sources=spec.sources or sources or (), lexicon=spec.lexicon,
         since=periods.start(first, bucket).isoformat(), until=periods.end(key).isoformat(),
         by_source=spec.by_source, smooth=spec.smooth, center=spec.center,
-        ratio=tuple(spec.ratio) if spec.ratio else None,
+        ratio=tuple(spec.ratio) if spec.ratio else None, where=tuple(spec.where), by=spec.by,
     )
 
 

@@ -20,6 +20,7 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 from ..trends import BUCKETS, MEASURES
+from ..trends.filters import parse_where
 
 KINDS = ("line", "bars", "stacked")
 COMPARE = ("per10k", "share")
@@ -46,6 +47,9 @@ class ChartSpec:
     center: bool = False
     ratio: list[str] | None = None
     events: Path | None = None
+    where: list[str] = field(default_factory=list)  # document filters, e.g. ["country=CHN"]
+    by: str | None = None  # a document field: one panel per value
+    label: dict[str, str] = field(default_factory=dict)  # series name -> legend label
 
 
 @dataclass
@@ -142,6 +146,21 @@ def _chart(check: _Checker, key: str, table: dict[str, Any]) -> ChartSpec:
         raise check.error(f"{key}.lexicon", "must be a lexicon name (a string)")
     spec.lexicon = lexicon
     spec.events = check.file(f"{key}.events", table)
+    spec.where = check.strings(f"{key}.where", table, [])
+    for i, item in enumerate(spec.where, 1):
+        try:
+            parse_where(item)
+        except ValueError as exc:
+            raise check.error(f"{key}.where[{i}]", str(exc)) from None
+    by = table.get("by")
+    if by is not None and not isinstance(by, str):
+        raise check.error(f"{key}.by", "must be a document field name (a string)")
+    spec.by = by
+    labels = table.get("label", {})
+    if not isinstance(labels, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in labels.items()):
+        raise check.error(f"{key}.label", "must be a table of series = \"legend label\"")
+    spec.label = dict(labels)
     return spec
 
 

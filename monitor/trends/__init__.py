@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from . import periods
 from .counts import CountQuery, read_counts
+from .filters import Where, parse_where, parse_wheres, where_sql
 from .periods import BUCKETS
 from .series import CSV_COLUMNS, MEASURES, Trend, TrendQuery, TrendRow, trend, wilson
 
 __all__ = [
     "BUCKETS", "CSV_COLUMNS", "MEASURES", "CountQuery", "Trend", "TrendQuery", "TrendRow",
-    "periods", "read_counts", "trend", "wilson",
+    "Where", "parse_where", "parse_wheres", "periods", "read_counts", "trend", "where_sql",
+    "wilson",
 ]

@@ -11,6 +11,7 @@ date lies within ``since``/``until`` and notes the ones it leaves out.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from dataclasses import dataclass
 
@@ -25,6 +26,7 @@ from .data import (
     temp_documents,
     term_counts,
 )
+from .filters import NONE, field_sql, parse_wheres
 
 BY = ("document", *periods.BUCKETS, "total")
 PERIOD_COLUMNS = ("period", "lexicon", "category", "term", "count", "docs", "total_docs")
@@ -42,11 +44,18 @@ class CountQuery:
     sources: tuple[str, ...] = ()
     since: str | None = None
     until: str | None = None
-    by: str = "total"
+    by: str = "total"  # one of BY, or a document field (source, language, a meta key)
+    where: tuple[str, ...] = ()  # filters such as 'country=CHN' (monitor.trends.filters)
+
+    @property
+    def field(self) -> str | None:
+        """The document field rows are grouped by, or None for a period grouping."""
+        return None if self.by in BY else self.by
 
     def validate(self) -> None:
-        if self.by not in BY:
-            raise ValueError(f"--by {self.by!r} is not one of {', '.join(BY)}")
+        parse_wheres(self.where)
+        if self.field is not None and not re.fullmatch(r"[A-Za-z_][\w.\-]*", self.by):
+            raise ValueError(f"--by {self.by!r} is not one of {', '.join(BY)} nor a field name")
         for bound in (self.since, self.until):
             if bound is not None:
                 periods.date_bounds(bound)
@@ -72,9 +81,10 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
     lexicons, terms = _selection(conn, query, notes)
     bucket = query.by if query.by in periods.BUCKETS else "year"
     frame = frame_documents(conn, lexicons, bucket, query.sources, query.since, query.until,
+                            parse_wheres(query.where), query.field,
                             all_copies=query.by == "document")
     if bucket != query.by:
-        _one_period(conn, frame, bounded=bool(query.since or query.until))
+        _one_period(conn, frame, bool(query.since or query.until), query.field)
     with temp_documents(conn, frame) as table:
         if query.by == "document":
             rows = _document_rows(conn, table, lexicons, terms)
@@ -84,6 +94,8 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
     notes += frame.notes("--by")
     if not frame.docs:
         notes.append("no tallied documents match this query")
+    if query.field is not None:
+        rows = [{query.field: r.pop("period"), **r} for r in rows]
     return rows, notes
 
 
@@ -106,15 +118,20 @@ def _selection(conn: sqlite3.Connection, query: CountQuery,
     return [known[name]], None
 
 
-def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool) -> None:
-    """Put all the frame's documents in one period, ``all``; undated ones too unless bounded."""
-    frame.docs = {doc: ("all", source) for doc, (_, source) in frame.docs.items()}
+def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool,
+                field: str | None = None) -> None:
+    """Put all the frame's documents in one period, ``all`` (or, grouping by ``field``, its
+    value); undated ones too unless bounded."""
+    frame.docs = {doc: ("all" if field is None else group, group)
+                  for doc, (_, group) in frame.docs.items()}
     if frame.undated and not bounded:
+        label, args = ("s.name", []) if field is None else field_sql(field)
         frame.docs.update(
-            (doc, ("all", source)) for doc, source in conn.execute(
-                "SELECT d.id, s.name FROM documents d JOIN sources s ON s.id = d.source_id"
+            (doc, ("all" if field is None else group, group)) for doc, group in conn.execute(
+                f"SELECT d.id, coalesce({label}, '{NONE}') FROM documents d"
+                " JOIN sources s ON s.id = d.source_id"
                 " WHERE d.id IN (SELECT value FROM json_each(?))",
-                (json.dumps(sorted(frame.undated)),),
+                [*args, json.dumps(sorted(frame.undated))],
             )
         )
         frame.undated.clear()
@@ -143,7 +160,7 @@ def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
             " WHERE tl.lexicon_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2",
             (json.dumps(sorted(wanted)),))
     }
-    seen = sorted({period for _, period in totals}, key=lambda p: (len(p), p))
+    seen = sorted({period for _, period in totals})
     if bucket is not None and seen:
         seen = periods.span(min(seen, key=periods.start), max(seen, key=periods.start))
     shown = keys if keys is not None else {key[:3] for key in found}

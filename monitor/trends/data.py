@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from . import periods
+from .filters import NONE, Where, field_sql, where_sql
 
 
 @dataclass
@@ -227,6 +228,7 @@ class DocumentFrame:
     coarse: dict[int, str] = field(default_factory=dict)  # id -> precision
     out_of_range: set[int] = field(default_factory=set)
     copies: set[int] = field(default_factory=set)  # syndicated copies counted once
+    sources: set[str] = field(default_factory=set)  # source names, whatever the grouping
 
     def excluded_counts(self) -> dict[str, int]:
         return {"undated": len(self.undated), "coarse": len(self.coarse),
@@ -265,6 +267,7 @@ def _docs(n: int) -> str:
 def frame_documents(
     conn: sqlite3.Connection, lexicon_ids_: Sequence[int], bucket: str,
     sources: Sequence[str] = (), since: str | None = None, until: str | None = None,
+    where: Sequence[Where] = (), group: str | None = None,
     all_copies: bool = False, per_source: bool = False,
 ) -> DocumentFrame:
     """Bucket every document tallied for any of ``lexicon_ids_`` (filtered) once.
@@ -274,6 +277,9 @@ def frame_documents(
 
     ``since``/``until`` keep documents whose whole date span lies inside the range; a
     document dated '2021' is out of ``--since 2021-06`` (noted), not guessed to be in.
+    ``where`` filters on document fields (:mod:`monitor.trends.filters`). ``group`` names
+    a field whose value takes the place of the source name (``--by country``); documents
+    without it are in the group ``(none)``.
     """
     frame = DocumentFrame(bucket)
     if sources:
@@ -287,20 +293,25 @@ def frame_documents(
     high = periods.date_bounds(until)[1] if until else date.max
     if low > high:
         raise ValueError(f"--since {since} is after --until {until}: nothing can match")
+    label, args = ("s.name", []) if group is None else field_sql(group)
     sql = (
-        "SELECT t.lexicon_id, d.id, s.name, d.published, d.precision, d.word_count,"
-        " coalesce(d.cluster_id, d.id) FROM tallied t JOIN documents d ON d.id = t.document_id"
+        f"SELECT t.lexicon_id, d.id, coalesce({label}, '{NONE}'), d.published, d.precision,"
+        " d.word_count, coalesce(d.cluster_id, d.id), s.name"
+        " FROM tallied t JOIN documents d ON d.id = t.document_id"
         " JOIN sources s ON s.id = d.source_id"
         f" WHERE t.lexicon_id IN ({','.join('?' * len(lexicon_ids_))})"
     )
-    args: list = list(lexicon_ids_)
+    args += list(lexicon_ids_)
     if sources:
         sql += f" AND s.name IN ({','.join('?' * len(sources))})"
         args += list(sources)
+    condition, condition_args = where_sql(where)
+    sql += condition
+    args += condition_args
     bounds: dict[str, tuple[date, date]] = {}
     keys: dict[tuple[str, str], str | None] = {}
     seen: set[tuple] = set()
-    for lexicon_id, doc_id, source, published, precision, words, cluster in conn.execute(
+    for lexicon_id, doc_id, source, published, precision, words, cluster, name in conn.execute(
             sql + " ORDER BY t.lexicon_id, d.id", args):
         if published is None:
             frame.undated.add(doc_id)
@@ -329,6 +340,7 @@ def frame_documents(
                 continue
             seen.add(copy)
         frame.docs[doc_id] = (key, source)
+        frame.sources.add(name)
         cell = frame.totals[lexicon_id, key, source]
         cell[0] += 1
         cell[1] += words

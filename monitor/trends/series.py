@@ -31,6 +31,7 @@ from typing import IO
 from ..store import Database
 from . import periods
 from .data import frame_documents, resolve_series, series_counts, temp_documents, word_unit
+from .filters import parse_wheres
 
 MEASURES = ("count", "docs", "share", "per10k")
 Z90 = 1.6448536269514722  # two-sided 90%: the 95th percentile of the standard normal
@@ -47,6 +48,9 @@ class TrendQuery:
     ``smooth`` is the window of a rolling mean in buckets, trailing (the bucket and the
     ``smooth - 1`` before it) unless ``center``; ``ratio`` adds the series ``a/b``.
     ``since``/``until`` take partial dates or period ids ('2021', '2021-06', '2021-W05').
+    ``where`` filters documents on fields (``country=CHN``, ``party != Republican``,
+    ``country in CHN,USA``: see :mod:`monitor.trends.filters`); ``by`` names a field
+    whose values become the groups (``source`` of the rows), like ``by_source``.
     """
 
     series: list[str] = field(default_factory=list)
@@ -61,9 +65,16 @@ class TrendQuery:
     ratio: tuple[str, str] | list[str] | None = None
     center: bool = False
     all_copies: bool = False  # count every syndicated copy, not each cluster once
+    where: tuple[str, ...] | list[str] = ()
+    by: str | None = None
 
     def __post_init__(self) -> None:
         periods.check_bucket(self.bucket)
+        self.where = tuple(str(w) for w in parse_wheres(self.where))
+        if self.by == "source":
+            self.by, self.by_source = None, True
+        if self.by is not None and self.by_source:
+            raise ValueError("group by one field: --by-source or --by FIELD, not both")
         if self.measure not in MEASURES:
             raise ValueError(f"measure {self.measure!r} is not one of {', '.join(MEASURES)}")
         if not isinstance(self.smooth, int) or self.smooth < 1:
@@ -204,20 +215,22 @@ def trend(db: Database, query: TrendQuery) -> Trend:
     resolved = {name: resolve_series(conn, name, query.lexicon, notes) for name in names}
     frame = frame_documents(
         conn, sorted({s.lexicon_id for s in resolved.values()}), query.bucket,
-        query.sources, query.since, query.until, query.all_copies, query.by_source,
+        query.sources, query.since, query.until, parse_wheres(query.where), query.by,
+        query.all_copies, query.by_source or query.by is not None,
     )
+    grouped = query.by_source or query.by is not None
     raw: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
     with temp_documents(conn, frame) as table:
         for name, series in resolved.items():
             raw[name] = series_counts(conn, table, series)
     buckets = sorted({key[1] for key in frame.totals}, key=lambda b: periods.start(b))
     keys = periods.span(buckets[0], buckets[-1]) if buckets else []
-    sources = sorted({key[2] for key in frame.totals})
-    groups = sources if query.by_source else ["all"]
-    totals = _by_group(frame.totals.items(), query.by_source, lambda k: (k[0], k[1]))
+    sources = sorted(frame.sources)
+    groups = sorted({key[2] for key in frame.totals}) if grouped else ["all"]
+    totals = _by_group(frame.totals.items(), grouped, lambda k: (k[0], k[1]))
     rows: dict[str, list[TrendRow]] = {}
     for name, series in resolved.items():
-        counts = _by_group(raw[name].items(), query.by_source, lambda k: (k[0],))
+        counts = _by_group(raw[name].items(), grouped, lambda k: (k[0],))
         rows[name] = [
             _row(counts.get((period, group), (0, 0)),
                  totals.get((series.lexicon_id, period, group), (0, 0)), period, name, group)
