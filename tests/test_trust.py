@@ -339,3 +339,63 @@ def test_where_filters_and_by_field(tmp_path) -> None:
         '[report]\n[[report.charts]]\nseries = ["en:security"]\nwhere = ["country"]\n')
     with pytest.raises(ValueError, match=r"report.charts\[1\].where\[1\]: cannot read filter"):
         build_report(db, for_="2002", out=tmp_path / "reports", config=tmp_path / "monitor.toml")
+
+
+def test_ad_hoc_terms_with_the_tally_rules_and_a_second_query_instant(tmp_path) -> None:
+    from monitor.trends import adhoc_lexicon
+
+    db, path = build(tmp_path, [
+        Document("The Security Council met. Security councils matter.", "s", published="2001",
+                 precision="year"),
+        Document("Development, developments and 发展 and 发展中国家.", "s", published="2002",
+                 precision="year"),
+    ])
+    t = trend(db, TrendQuery(terms=["security council", "develop*", "发展"], measure="count"))
+    assert t.series == ["security council", "develop*", "发展"]
+    assert [(r.series, r.period, r.count) for r in t.rows] == [
+        ("security council", "2001", 1), ("security council", "2002", 0),
+        ("develop*", "2001", 0), ("develop*", "2002", 2),
+        ("发展", "2001", 0), ("发展", "2002", 2)]
+    again = tally_documents(db, [adhoc_lexicon("security council")], workers=1)
+    assert again.scanned == {adhoc_lexicon("security council").name: 0}  # stored: instant
+    out = cli(path, "trend", "--term", "security council", "en:soft", "--measure", "count",
+              "--format", "csv")
+    assert out.exit_code == 0, out.stderr
+    assert [line.split(",")[:4] for line in out.stdout.splitlines()[1:]] == [
+        ["2001", "en:soft", "all", "0"], ["2002", "en:soft", "all", "0"],
+        ["2001", "security council", "all", "1"], ["2002", "security council", "all", "0"]]
+    counts = cli(path, "counts", "--term", "发展", "--format", "csv")
+    assert counts.stdout.splitlines()[1].endswith(",term,发展,2,1,2")
+    bad = cli(path, "trend", "--term", "*")
+    assert bad.exit_code == 2 and "--term '*'" in bad.stderr
+
+
+def test_charts_draw_cjk_with_readable_labels_and_say_what_they_show(tmp_path) -> None:
+    import warnings
+
+    from monitor.report.charts import Event, axis_label, chart, default_title
+
+    db, _ = build(tmp_path, DOCS)
+    t = trend(db, TrendQuery(["zh:security", "zh:stability"], measure="per10k", smooth=2))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        chart(t, tmp_path / "zh.png", title="安全 and 稳定",
+              events=[Event(periods_start("2003"), "二十大"), Event(periods_start("2003"), "x")])
+    assert not [w for w in caught if "missing from font" in str(w.message)]
+    assert default_title(t) == (
+        "security vs stability: occurrences per 10,000 characters (2-year trailing mean)")
+    assert "of all tallied documents" not in axis_label(t)
+    svg = chart(t, tmp_path / "l.svg", labels={"zh:security": "Security (安全)"}).read_text()
+    assert "Security (安全)" in svg and "stability" in svg and "zh:stability" not in svg
+    log = chart(trend(db, TrendQuery(["en:security"], measure="count")), tmp_path / "log.png",
+                log=True)
+    assert log.stat().st_size > 1000
+    many = trend(db, TrendQuery(["en:security"]))
+    many.sources = [f"source{i}" for i in range(200)]
+    assert "200 sources" in chart(many, tmp_path / "m.svg").read_text()
+
+
+def periods_start(key: str):
+    from monitor.trends import periods
+
+    return periods.start(key)

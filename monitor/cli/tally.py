@@ -90,6 +90,8 @@ def print_tally(report, prefix: str = "") -> None:
 @click.option("--by", default="total", show_default=True, metavar="PERIOD|FIELD",
               help="document, day, week, month, quarter, year, decade, total, or a document"
                    " field (country, source, language...): one row per value.")
+@click.option("--term", "terms", multiple=True, metavar="WORDS",
+              help="Count this word or phrase too, with no lexicon (repeatable).")
 @click.option("--where", "where", multiple=True, metavar="FILTER",
               help="Only documents whose field matches (repeatable): country=CHN,"
                    " party!=Republican, 'country in CHN,USA'.")
@@ -98,7 +100,7 @@ def print_tally(report, prefix: str = "") -> None:
 @pass_context
 def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
            sources: tuple[str, ...], since: str | None, until: str | None, by: str,
-           where: tuple[str, ...], fmt: str) -> None:
+           terms: tuple[str, ...], where: tuple[str, ...], fmt: str) -> None:
     """Print stored counts of terms or categories, per document or per period.
 
     Names are term labels or category paths (with their sub-categories), or either one as
@@ -110,7 +112,7 @@ def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
     from ..trends.counts import DOCUMENT_COLUMNS, PERIOD_COLUMNS, CountQuery, read_counts
     from .output import emit_rows
 
-    query = CountQuery(names, lexicon, sources, since, until, by, where)
+    query = CountQuery(names, lexicon, sources, since, until, by, where, terms)
     try:
         rows, notes = read_counts(obj.read_db, query)
     except ValueError as exc:

@@ -40,6 +40,9 @@ def trend_options(command: Callable) -> Callable:
         click.option("--where", "where", multiple=True, metavar="FILTER",
                      help="Only documents whose field matches (repeatable, all apply):"
                           " country=CHN, party!=Republican, 'country in CHN,USA'."),
+        click.option("--term", "terms", multiple=True, metavar="WORDS",
+                     help="Count this word or phrase too, with no lexicon (repeatable; the"
+                          " first query tallies it, later ones are instant)."),
         click.option("--by", "by", metavar="FIELD",
                      help="One series per value of this document field (a meta key such as"
                           " country, or source, language)."),
@@ -52,7 +55,7 @@ def trend_options(command: Callable) -> Callable:
 def _query(series: tuple[str, ...], **kw: object):
     from ..trends import TrendQuery
 
-    if not series and not kw.get("ratio"):
+    if not series and not kw.get("ratio") and not kw.get("terms"):
         raise click.UsageError("name at least one series (a term, a category, lexicon:name)"
                                " or give --ratio A B")
     return TrendQuery(series=list(series), **kw)
@@ -126,10 +129,13 @@ def trend(obj: Context, series: tuple[str, ...], fmt: str, out: Path | None, tie
 @click.option("--events", type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="YAML list of '- date: 2022-10-16' / '  label: ...' drawn as lines.")
 @click.option("--title", help="Chart title (default: the series and the measure).")
+@click.option("--label", "labels", multiple=True, metavar="SERIES=TEXT",
+              help="Legend label of a series, e.g. power:hard_power='Hard power' (repeatable).")
+@click.option("--log", is_flag=True, help="Log-scale y axis (series of very different sizes).")
 @pass_context
 @_run
 def chart(obj: Context, series: tuple[str, ...], out: Path, kind: str, events: Path | None,
-          title: str | None, **kw) -> None:
+          title: str | None, labels: tuple[str, ...], log: bool, **kw) -> None:
     """Draw a trend as a chart (PNG or SVG).
 
     Example: monitor chart hard_power soft_power --bucket year --out power.png
@@ -139,9 +145,15 @@ def chart(obj: Context, series: tuple[str, ...], out: Path, kind: str, events: P
     from ..report import load_events
     from ..trends import trend as run_trend
 
+    names = {}
+    for item in labels:
+        name, sep, text = item.partition("=")
+        if not sep or not name.strip():
+            raise click.UsageError(f"--label {item!r}: write SERIES=TEXT")
+        names[name.strip()] = text.strip()
     result = run_trend(obj.read_db, _query(series, **kw))
     path = draw(result, out, kind=kind, title=title,
-                events=load_events(events) if events else None)
+                events=load_events(events) if events else None, labels=names, log=log)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
     click.echo(str(path))

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from ..store import Database
 from ..trends import periods
+from ..trends.adhoc import is_adhoc
 from ..trends.data import (
     frame_documents,
     lexicon_ids,
@@ -93,6 +94,8 @@ def default_charts(db: Database) -> list[ChartSpec]:
     """Per lexicon: its top-level categories' share, and their rate per 10,000 words."""
     specs = []
     for name, lexicon_id in lexicon_ids(db.conn).items():
+        if is_adhoc(name):  # a --term query's, not a lexicon of the user's
+            continue
         top = top_categories(db.conn, lexicon_id)
         if top:
             series = [f"{name}:{category}" for category in top]
@@ -254,11 +257,11 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
     charts = []
     for i, spec in enumerate(specs, 1):
         result = trend(db, chart_query(spec, key, cfg.sources))
-        title = spec.title or default_title(result)
+        title = spec.title or default_title(result, spec.label)
         stem = f"chart-{i:02d}-{_slug(title)}"
         path = spec.events or cfg.events
         chart(result, folder / f"{stem}.png", kind=spec.kind, title=title,
-              events=events[path] if path else None)
+              events=events[path] if path else None, labels=spec.label)
         result.to_csv(folder / f"{stem}.csv")
         charts.append((title, f"{stem}.png", f"{stem}.csv"))
     write_csv(folder / "terms.csv", _TERM_COLUMNS(cfg.compare),

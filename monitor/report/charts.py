@@ -8,13 +8,16 @@ carries a caption with the sources, the date range and the number of documents.
 
 from __future__ import annotations
 
+import importlib.util
 import textwrap
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from pathlib import Path
 
 import yaml
 from matplotlib import dates as mdates
+from matplotlib import font_manager, rc_context
 from matplotlib.figure import Figure
 
 from ..trends import periods
@@ -78,42 +81,82 @@ def axis_label(trend: Trend) -> str:
 
 
 def line_chart(trend: Trend, path: str | Path, *, title: str | None = None,
-               events: list[Event] | None = None) -> Path:
+               events: list[Event] | None = None, labels: dict[str, str] | None = None,
+               log: bool = False) -> Path:
     """One line per series (small multiples per source when grouped by source)."""
-    return _draw(trend, path, "line", title, events)
+    return _draw(trend, path, "line", title, events, labels, log)
 
 
 def bar_chart(trend: Trend, path: str | Path, *, title: str | None = None,
-              events: list[Event] | None = None, stacked: bool = False) -> Path:
+              events: list[Event] | None = None, stacked: bool = False,
+              labels: dict[str, str] | None = None, log: bool = False) -> Path:
     """Grouped bars per bucket, or stacked bars (totals of several categories)."""
-    return _draw(trend, path, "stacked" if stacked else "bars", title, events)
+    return _draw(trend, path, "stacked" if stacked else "bars", title, events, labels, log)
 
 
 def chart(trend: Trend, path: str | Path, *, kind: str = "line", title: str | None = None,
-          events: list[Event] | None = None) -> Path:
-    """Dispatch on ``kind``: 'line', 'bars' or 'stacked'."""
+          events: list[Event] | None = None, labels: dict[str, str] | None = None,
+          log: bool = False) -> Path:
+    """Dispatch on ``kind``: 'line', 'bars' or 'stacked'. ``labels`` renames series in the
+    legend (default: readable names, ``power:hard_power`` -> ``hard power``); ``log``
+    draws the y axis on a log scale (for series of very different sizes)."""
     if kind not in ("line", "bars", "stacked"):
         raise ValueError(f"chart kind {kind!r} is not one of line, bars, stacked")
-    return _draw(trend, path, kind, title, events)
+    return _draw(trend, path, kind, title, events, labels, log)
 
 
-def default_title(trend: Trend) -> str:
+def readable(name: str) -> str:
+    """A legend label for a series name: no lexicon prefix, spaces for underscores."""
+    head, sep, rest = name.partition(":")
+    if sep and "/" not in head and " " not in head:
+        name = rest
+    return name.replace("_", " ").replace("/", " / ")
+
+
+def default_title(trend: Trend, labels: dict[str, str] | None = None) -> str:
     what = MEASURE_LABELS[trend.query.measure][0].format(unit=trend.unit).lower()
-    return f"{' vs '.join(trend.series)}: {what}"
+    names = [(labels or {}).get(s) or readable(s) for s in trend.series]
+    title = f"{' vs '.join(names)}: {what}"
+    if trend.query.smooth > 1:
+        title += f" ({smoothing_label(trend.query)})"
+    return title
+
+
+@cache
+def cjk_font() -> str | None:
+    """The family name of the CJK font that mplfonts ships (Noto Sans CJK SC), registered
+    with matplotlib; None without it. Chinese, Japanese and Korean labels fall back to it."""
+    spec = importlib.util.find_spec("mplfonts")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    path = Path(list(spec.submodule_search_locations)[0]) / "fonts" / "NotoSansCJKsc-Regular.otf"
+    if not path.is_file():
+        return None
+    font_manager.fontManager.addfont(str(path))
+    return font_manager.FontProperties(fname=str(path)).get_name()
 
 
 def _draw(trend: Trend, path: str | Path, kind: str, title: str | None,
-          events: list[Event] | None) -> Path:
+          events: list[Event] | None, labels: dict[str, str] | None = None,
+          log: bool = False) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"{path}: chart files end in {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    family = cjk_font()
+    with rc_context({"font.family": ["DejaVu Sans", family]} if family else {}):
+        _figure(trend, path, kind, title, events, labels or {}, log)
+    return path
+
+
+def _figure(trend: Trend, path: Path, kind: str, title: str | None,
+            events: list[Event] | None, labels: dict[str, str], log: bool) -> None:
     groups = trend.groups
     ncols = 1 if len(groups) == 1 else min(3, len(groups))
     nrows = -(-len(groups) // ncols)
     fig = Figure(figsize=(10 if ncols == 1 else 4.2 * ncols, 5.4 if nrows == 1 else
                           1.2 + 3.2 * nrows), dpi=150, layout="constrained")
-    fig.suptitle(title or default_title(trend), fontsize=14, fontweight="bold")
+    fig.suptitle(title or default_title(trend, labels), fontsize=14, fontweight="bold")
     caption = _caption(trend, kind)
     height = fig.get_figheight() * 72
     bottom = (11 * (caption.count("\n") + 1) + 10) / height
@@ -125,7 +168,7 @@ def _draw(trend: Trend, path: str | Path, kind: str, title: str | None,
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
         legend: dict[str, object] = {}
         for ax, group in zip(axes, groups, strict=False):
-            legend.update(_plot_group(ax, trend, group, kind))
+            legend.update(_plot_group(ax, trend, group, kind, labels, log))
             if len(groups) > 1:
                 ax.set_title(group, fontsize=10, fontweight="bold")
             _draw_events(ax, trend, events or [])
@@ -140,14 +183,14 @@ def _draw(trend: Trend, path: str | Path, kind: str, title: str | None,
                        frameon=False)
         fig.supylabel("\n".join(textwrap.wrap(axis_label(trend), 72)), fontsize=10)
     fig.savefig(path, dpi=150, facecolor="white")
-    return path
 
 
 def _x(trend: Trend) -> list[date]:
     return [periods.midpoint(p, trend.query.bucket) for p in trend.periods]
 
 
-def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
+def _plot_group(ax, trend: Trend, group: str, kind: str, labels: dict[str, str],
+                log: bool = False) -> dict[str, object]:
     """Draw one group's series on ``ax``; return legend handles by label."""
     measure, xs = trend.query.measure, _x(trend)
     handles: dict[str, object] = {}
@@ -165,7 +208,8 @@ def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
         ys = [None if r.value(measure) is None else r.value(measure) * factor for r in rows]
         colour = COLOURS[i % len(COLOURS)]
         if kind == "line" or target is twin:
-            label = f"{name} (right axis)" if target is twin else name
+            shown = labels.get(name) or readable(name)
+            label = f"{shown} (right axis)" if target is twin else shown
             (handles[label],) = target.plot(
                 xs, [float("nan") if y is None else y for y in ys], color=colour, lw=2,
                 marker="o" if len(xs) <= 40 else None, ms=3.5, label=label)
@@ -179,8 +223,8 @@ def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
         else:
             values = [y or 0.0 for y in ys]
             if kind == "stacked":
-                handles[name] = ax.bar(xs, values, width=width * 0.8, bottom=bottoms,
-                                       color=colour, label=name)
+                handles[labels.get(name) or readable(name)] = ax.bar(
+                    xs, values, width=width * 0.8, bottom=bottoms, color=colour, label=name)
                 bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
             else:
                 step = width * 0.8 / len(plain)
@@ -191,13 +235,17 @@ def _plot_group(ax, trend: Trend, group: str, kind: str) -> dict[str, object]:
                                zip(values, rows, strict=True)],
                               [max(100 * (r.share_high or 0) - v, 0) for v, r in
                                zip(values, rows, strict=True)]]
-                handles[name] = ax.bar(mdates.date2num(xs) + offset, values, width=step,
+                handles[labels.get(name) or readable(name)] = ax.bar(
+                                       mdates.date2num(xs) + offset, values, width=step,
                                        color=colour, label=name, yerr=errors,
                                        error_kw={"ecolor": "#555", "lw": 0.8, "capsize": 2})
     if twin is not None:
         twin.set_ylabel(f"ratio {ratio}", fontsize=9)
         twin.set_ylim(bottom=0)
-    ax.set_ylim(bottom=0)
+    if log:
+        ax.set_yscale("log")
+    else:
+        ax.set_ylim(bottom=0)
     ax.grid(axis="y", color="#ddd", lw=0.6)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
@@ -232,17 +280,25 @@ def _shade_empty(ax, trend: Trend, group: str) -> None:
 
 
 def _draw_events(ax, trend: Trend, events: list[Event]) -> None:
+    """Dashed lines with rotated labels; labels of events close together are staggered
+    down the axis so they never overlap, on a white box over the data."""
     first, last = periods.start(trend.periods[0]), periods.end(trend.periods[-1])
-    for event in events:
-        if first <= event.date <= last:
-            ax.axvline(event.date, color="#555", ls="--", lw=0.9, zorder=1)
-            ax.text(event.date, 0.98, f" {event.label}", transform=ax.get_xaxis_transform(),
-                    rotation=90, va="top", ha="right", fontsize=7.5, color="#333")
+    near = max((last - first).days * 0.025, 1)
+    previous, level = None, 0
+    for event in sorted((e for e in events if first <= e.date <= last), key=lambda e: e.date):
+        level = (level + 1) % 3 if previous and (event.date - previous).days < near else 0
+        previous = event.date
+        ax.axvline(event.date, color="#555", ls="--", lw=0.9, zorder=1)
+        ax.text(event.date, 0.98 - 0.3 * level, f" {event.label}",
+                transform=ax.get_xaxis_transform(), rotation=90, va="top", ha="right",
+                fontsize=7.5, color="#333", zorder=3,
+                bbox={"boxstyle": "square,pad=0.1", "fc": "white", "ec": "none", "alpha": 0.8})
 
 
 def _caption(trend: Trend, kind: str) -> str:
     q = trend.query
-    sources = ", ".join(trend.sources) or "none"
+    sources = (", ".join(trend.sources) if len(trend.sources) <= 6
+               else f"{len(trend.sources):,} sources") or "none"
     span = f"{trend.periods[0]} to {trend.periods[-1]}" if trend.periods else "no dates"
     parts = [f"Sources: {sources}", span, f"{trend.documents:,} tallied documents",
              f"{q.bucket} buckets"]

@@ -13,10 +13,11 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..store import Database
 from . import periods
+from .adhoc import ensure_terms
 from .data import (
     DocumentFrame,
     frame_documents,
@@ -46,6 +47,7 @@ class CountQuery:
     until: str | None = None
     by: str = "total"  # one of BY, or a document field (source, language, a meta key)
     where: tuple[str, ...] = ()  # filters such as 'country=CHN' (monitor.trends.filters)
+    terms: tuple[str, ...] = ()  # ad-hoc words or phrases (monitor.trends.adhoc)
 
     @property
     def field(self) -> str | None:
@@ -76,6 +78,9 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
     source, or a bad date.
     """
     query.validate()
+    if query.terms:
+        query = replace(query, names=(*query.names, *ensure_terms(db, query.terms).values()),
+                        terms=())
     conn = db.conn
     notes: list[str] = []
     lexicons, terms = _selection(conn, query, notes)

@@ -30,6 +30,7 @@ from typing import IO
 
 from ..store import Database
 from . import periods
+from .adhoc import ensure_terms
 from .data import frame_documents, resolve_series, series_counts, temp_documents, word_unit
 from .filters import parse_wheres
 
@@ -67,6 +68,7 @@ class TrendQuery:
     all_copies: bool = False  # count every syndicated copy, not each cluster once
     where: tuple[str, ...] | list[str] = ()
     by: str | None = None
+    terms: tuple[str, ...] | list[str] = ()  # ad-hoc words or phrases, no lexicon needed
 
     def __post_init__(self) -> None:
         periods.check_bucket(self.bucket)
@@ -89,7 +91,8 @@ class TrendQuery:
                 raise ValueError("ratio takes two series: numerator and denominator")
             self.ratio = (self.ratio[0], self.ratio[1])
         self.series, self.sources = list(self.series), tuple(self.sources)
-        if not self.series and not self.ratio:
+        self.terms = tuple(self.terms)
+        if not self.series and not self.ratio and not self.terms:
             raise ValueError("name at least one series (a term, a category or lexicon:name)")
 
     @property
@@ -210,9 +213,14 @@ def wilson(k: float, n: float, z: float = Z90) -> tuple[float | None, float | No
 def trend(db: Database, query: TrendQuery) -> Trend:
     """Run a trend query. Raises ValueError for an unknown or ambiguous series."""
     conn = db.conn
-    names = list(dict.fromkeys([*query.series, *(query.ratio or ())]))
+    adhoc = ensure_terms(db, query.terms) if query.terms else {}
+    names = [name for name in dict.fromkeys([*query.series, *(query.ratio or ())])
+             if name not in adhoc]
     notes: list[str] = []
     resolved = {name: resolve_series(conn, name, query.lexicon, notes) for name in names}
+    for term, series_name in adhoc.items():
+        resolved[term] = resolve_series(conn, series_name)
+        resolved[term].name = term
     frame = frame_documents(
         conn, sorted({s.lexicon_id for s in resolved.values()}), query.bucket,
         query.sources, query.since, query.until, parse_wheres(query.where), query.by,
@@ -236,7 +244,7 @@ def trend(db: Database, query: TrendQuery) -> Trend:
                  totals.get((series.lexicon_id, period, group), (0, 0)), period, name, group)
             for group in groups for period in keys
         ]
-    output = list(query.series)
+    output = list(query.series) + [term for term in adhoc if term not in query.series]
     if query.smooth > 1:
         for name in resolved:  # the series and the ratio's parts
             for group in groups:
