@@ -16,6 +16,8 @@ WORD_RE = re.compile(
     rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+(?:['\u2019\-](?:(?![{_CJK}])[^\W_])+)*"
 )
 _LINE_ENDINGS = re.compile(r"\r\n?|\u2028|\u2029")
+_CJK_RE = re.compile(f"[{_CJK}]")
+_LATIN_WORD_RE = re.compile(r"[^\W_]+(?:['\u2019\-][^\W_]+)*")  # WORD_RE where no CJK occurs
 
 
 def _drop_marks(text: str) -> str:
@@ -35,6 +37,8 @@ def is_empty_text(text: str) -> bool:
 
 def count_words(text: str) -> int:
     """Number of words in ``text`` by the rule in this module's docstring."""
+    if _CJK_RE.search(text) is None:  # the common case, twice as fast: same count
+        return len(_LATIN_WORD_RE.findall(text))
     return sum(1 for _ in WORD_RE.finditer(text))
 
 

@@ -196,3 +196,36 @@ def test_deleting_a_document_deletes_its_counts_and_category_totals(db):
     for table in ("counts", "category_counts"):
         left = db.conn.execute(f"SELECT DISTINCT document_id FROM {table}").fetchall()
         assert left == [(2,)]
+
+
+def test_full_text_search_finds_documents_from_before_and_after_the_migration(migrated):
+    from monitor.documents import Document
+
+    db = migrated[0]
+    db.add_documents([Document(text="A zanzibarian proposal.", source="un")])
+    found = db.conn.execute("SELECT count(*) FROM documents_fts WHERE documents_fts MATCH"
+                            " 'zanzibarian OR argentine'").fetchone()[0]
+    assert found >= 2
+    assert db.conn.execute("SELECT count(*) FROM documents_fts").fetchone()[0] == \
+        db.document_count()
+
+
+@pytest.mark.parametrize("threshold", [0.0, 2.0])
+def test_both_read_orders_give_the_same_answers(migrated, monkeypatch, threshold):
+    """A small frame is read document by document, a big one term by term: same answers."""
+    from monitor.trends import data
+
+    db, _, _, lexicons, _, _ = migrated
+    if not db.conn.execute("SELECT count(*) FROM tallied").fetchone()[0]:
+        tally_documents(db, lexicons, workers=1)
+    queries = [TrendQuery(["power:hard_power", "power:security", "militar*"], measure="count",
+                          since="1950", until="1990"),
+               TrendQuery(["安全", "security_zh:security"], measure="count")]
+    expected = [trend(db, q).to_csv() for q in queries]
+    counts = read_counts(db, CountQuery(names=("power:security",), by="year", since="1960"))
+    every = read_counts(db, CountQuery(lexicon="power", by="total"))
+    monkeypatch.setattr(data, "SMALL_FRAME", threshold)
+    assert [trend(db, q).to_csv() for q in queries] == expected
+    assert read_counts(db, CountQuery(names=("power:security",), by="year", since="1960")) == \
+        counts
+    assert read_counts(db, CountQuery(lexicon="power", by="total")) == every

@@ -150,6 +150,7 @@ class Database:
         moment = datetime.now(timezone.utc).replace(microsecond=0)
         now = moment.isoformat()
         source_ids: dict[str, int] = {}
+        added: list[int] = []
         with self.transaction():
             for doc in documents:
                 if not doc.source:
@@ -185,6 +186,7 @@ class Database:
                 )
                 if cur.rowcount:
                     result.added += 1
+                    added.append(cur.lastrowid)
                     if self.cluster_copies:
                         from .clusters import cluster_document
 
@@ -194,7 +196,19 @@ class Database:
                         result.warnings.append(f"{_where(doc)}: {warning}")
                 else:
                     result.skipped += 1
+            self.index_documents(added)
         return result
+
+    def index_documents(self, ids: list[int]) -> None:
+        """Add documents to the full-text index, in one statement (see migration 3).
+
+        :meth:`add_documents` calls it; code that inserts into ``documents`` itself must too.
+        """
+        if ids:
+            self.conn.execute(
+                "INSERT INTO documents_fts (rowid, title, text) SELECT id, title, text"
+                " FROM documents WHERE id IN (SELECT value FROM json_each(?))",
+                (json.dumps(ids),))
 
     def document_count(self, source: str | None = None) -> int:
         if source is None:

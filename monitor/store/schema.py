@@ -231,6 +231,12 @@ MIGRATIONS: list[str] = [
     CREATE INDEX document_versions_document ON document_versions(document_id);
     CREATE INDEX documents_source_url ON documents(source_id, url);
     """,
+    # 5: the full-text index is filled by Database.add_documents with one INSERT ... SELECT
+    # per batch instead of a trigger per row (FTS5 flushes its pending terms at the end of
+    # every statement: the trigger was 40% of ingest time). Delete and update triggers stay.
+    """
+    DROP TRIGGER documents_ai;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -145,7 +145,7 @@ def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool,
 def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
                  terms: list[int] | None, bucket: str | None) -> list[dict]:
     """Counts per period and term, every period of the span filled in (see read_counts)."""
-    # term_counts() counts every lexicon's terms in the table's documents: keep the query's
+    # only the query's lexicons and terms are read (in SQL); the filter below is a guard
     wanted = set(lexicons)
     names = {v: k for k, v in lexicon_ids(conn).items()}
     keys: set[tuple[int, str, str]] | None = None
@@ -155,7 +155,7 @@ def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
             " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(terms),)))
     found = {
         (c.lexicon_id, c.category, c.term, c.period): (c.count, c.docs)
-        for c in term_counts(conn, table)
+        for c in term_counts(conn, table, sorted(wanted), terms)
         if c.lexicon_id in wanted and (keys is None or (c.lexicon_id, c.category, c.term) in keys)
     }
     totals = {
@@ -187,15 +187,15 @@ def _document_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
     sql = (
         "SELECT c.document_id, d.published, d.precision, td.source, d.title,"
         " l.name AS lexicon, t.category, t.label AS term, c.count, d.word_count"
-        f" FROM temp.{table} td JOIN documents d ON d.id = td.document_id"
-        " JOIN counts c ON c.document_id = td.document_id JOIN terms t ON t.id = c.term_id"
-        " JOIN lexicons l ON l.id = t.lexicon_id"
+        " FROM terms t CROSS JOIN counts c ON c.term_id = t.id"  # counts are keyed by term
+        f" CROSS JOIN temp.{table} td ON td.document_id = c.document_id"
+        " JOIN documents d ON d.id = td.document_id JOIN lexicons l ON l.id = t.lexicon_id"
         " JOIN tallied tl ON tl.lexicon_id = t.lexicon_id AND tl.document_id = td.document_id"
         " WHERE t.lexicon_id IN (SELECT value FROM json_each(?))"
     )
     args = [json.dumps(lexicons)]
     if terms is not None:
-        sql += " AND c.term_id IN (SELECT value FROM json_each(?))"
+        sql += " AND t.id IN (SELECT value FROM json_each(?))"
         args.append(json.dumps(terms))
     cursor = conn.execute(sql + " ORDER BY d.published, c.document_id, l.name, t.category,"
                           " t.label", args)

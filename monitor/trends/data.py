@@ -188,23 +188,49 @@ def _variant_matches(conn: sqlite3.Connection, item: str,
     return out
 
 
+#: A frame table holding under this share of all documents is read document by document.
+SMALL_FRAME = 0.1
+
+
+def small_frame(conn: sqlite3.Connection, table: str) -> bool:
+    """True when the frame is a small part of the store: then looking its documents up
+    in each term's rows is cheaper than reading all those rows."""
+    frame = conn.execute(f"SELECT count(*) FROM temp.{table}").fetchone()[0]
+    stored = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
+    return frame < SMALL_FRAME * stored
+
+
 def series_counts(conn: sqlite3.Connection, table: str,
                   series: Series) -> dict[tuple[str, str], tuple[int, int]]:
     """(bucket, source) -> (occurrences, documents mentioning) for one series.
 
-    A category reads its stored totals (a span counted once), a term its counts: each
-    only its own rows (the tables are keyed by term or category first), then looks each
-    document up in the frame table ``table``. ``CROSS JOIN`` keeps SQLite to that order,
-    so no query reads or sorts all counts to answer about one series.
+    A category reads its stored totals (a span counted once), a term its counts. The
+    tables are keyed by term or category first, so either the series' own rows are read
+    and each document looked up in the frame table ``table``, or, for a small frame, each
+    frame document is looked up in the series' rows. ``CROSS JOIN`` keeps SQLite to the
+    chosen order: no query reads or sorts all counts to answer about one series.
     """
+    small = small_frame(conn, table)
     if series.category_id is not None:
-        source_sql = ("SELECT document_id, count AS n FROM category_counts"
-                      " WHERE category_id = ?")
         args: list = [series.category_id]
+        if small:
+            source_sql = (f"SELECT td.document_id, cc.count AS n FROM temp.{table} td"
+                          " CROSS JOIN category_counts cc ON cc.category_id = ?"
+                          " AND cc.document_id = td.document_id")
+        else:
+            source_sql = ("SELECT document_id, count AS n FROM category_counts"
+                          " WHERE category_id = ?")
     else:
-        source_sql = ("SELECT document_id, sum(count) AS n FROM counts"
-                      " WHERE term_id IN (SELECT value FROM json_each(?)) GROUP BY document_id")
         args = [json.dumps(series.term_ids)]
+        if small:
+            source_sql = (f"SELECT td.document_id, sum(c.count) AS n FROM temp.{table} td"
+                          " CROSS JOIN counts c ON c.document_id = td.document_id"
+                          " AND c.term_id IN (SELECT value FROM json_each(?))"
+                          " GROUP BY td.document_id")
+        else:
+            source_sql = ("SELECT document_id, sum(count) AS n FROM counts"
+                          " WHERE term_id IN (SELECT value FROM json_each(?))"
+                          " GROUP BY document_id")
     result = conn.execute(
         "SELECT td.bucket, td.source, sum(s.n), count(*)"
         f" FROM ({source_sql}) s CROSS JOIN temp.{table} td ON td.document_id = s.document_id"
@@ -383,14 +409,33 @@ class TermCount:
     docs: int
 
 
-def term_counts(conn: sqlite3.Connection, table: str) -> list[TermCount]:
-    """Every term's count per bucket over the documents in temporary table ``table``."""
+def term_counts(conn: sqlite3.Connection, table: str, lexicon_ids: Sequence[int] | None = None,
+                term_ids: Sequence[int] | None = None) -> list[TermCount]:
+    """Each term's count per bucket over the documents in temporary table ``table``.
+
+    Only the terms of ``lexicon_ids`` (default: all) or the ``term_ids`` given are read,
+    term by term (``counts`` is keyed by term first): each term's rows with each document
+    looked up in the frame, or, for a small frame, each frame document looked up in the
+    term's rows. The cost is what the question reads, not the whole table.
+    """
+    where, args = "", []
+    if term_ids is not None:
+        where = " WHERE t.id IN (SELECT value FROM json_each(?))"
+        args = [json.dumps(list(term_ids))]
+    elif lexicon_ids is not None:
+        where = " WHERE t.lexicon_id IN (SELECT value FROM json_each(?))"
+        args = [json.dumps(list(lexicon_ids))]
+    if small_frame(conn, table):
+        join = (f" CROSS JOIN temp.{table} td CROSS JOIN counts c"
+                " ON c.term_id = t.id AND c.document_id = td.document_id")
+    else:
+        join = (" CROSS JOIN counts c ON c.term_id = t.id"
+                f" CROSS JOIN temp.{table} td ON td.document_id = c.document_id")
     rows = conn.execute(
         "SELECT l.name, l.id, t.category, t.label, td.bucket, sum(c.count), count(*)"
-        f" FROM temp.{table} td JOIN counts c ON c.document_id = td.document_id"
-        " JOIN terms t ON t.id = c.term_id JOIN lexicons l ON l.id = t.lexicon_id"
-        " JOIN tallied tl ON tl.lexicon_id = t.lexicon_id AND tl.document_id = td.document_id"
-        " GROUP BY t.id, td.bucket"
+        f" FROM terms t{join} JOIN lexicons l ON l.id = t.lexicon_id"
+        " JOIN tallied tl ON tl.lexicon_id = t.lexicon_id AND tl.document_id = c.document_id"
+        f"{where} GROUP BY t.id, td.bucket", args,
     )
     return [TermCount(*row) for row in rows]
 
