@@ -1,4 +1,9 @@
-"""Run a command and sample the resident memory of it and all its child processes."""
+"""Run a command and sample the memory of it and all its child processes.
+
+Memory is the proportional set size (Pss, from /proc/PID/smaps_rollup): pages shared by
+several processes (a forked worker's copy-on-write pages) are split between them, so the
+sum over the processes is the memory they really take together.
+"""
 
 from __future__ import annotations
 
@@ -8,25 +13,33 @@ import threading
 import time
 
 
+def _pss(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
 def _tree_rss(root: int) -> int:
-    """Resident bytes of ``root`` and every process below it (from /proc)."""
+    """Memory (Pss) of ``root`` and every process below it (from /proc)."""
     children: dict[int, list[int]] = {}
-    rss: dict[int, int] = {}
     for name in os.listdir("/proc"):
         if not name.isdigit():
             continue
         try:
             with open(f"/proc/{name}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
-            ppid, pages = int(fields[1]), int(fields[21])
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
         except (OSError, IndexError, ValueError):
             continue
         children.setdefault(ppid, []).append(int(name))
-        rss[int(name)] = pages * os.sysconf("SC_PAGE_SIZE")
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        total += rss.get(pid, 0)
+        total += _pss(pid)
         todo += children.get(pid, [])
     return total
 
