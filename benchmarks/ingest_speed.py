@@ -71,7 +71,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for i in range(args.repeat):
             floors.append(floor(Path(tmp) / f"floor{i}.db"))
-            seconds, peak = run_measured(
+            seconds, peak, _ = run_measured(
                 [sys.executable, "-m", "monitor", "--db", str(Path(tmp) / f"m{i}.db"), "ingest",
                  str(FILE), "--id-field", "id", "--date-field", "year", "--no-progress"],
                 stdout=sys.stderr)

@@ -8,6 +8,7 @@ sum over the processes is the memory they really take together.
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import threading
 import time
@@ -44,8 +45,9 @@ def _tree_rss(root: int) -> int:
     return total
 
 
-def run_measured(command: list[str], **kwargs) -> tuple[float, int]:
-    """(wall seconds, peak resident bytes of the process tree) of ``command``."""
+def run_measured(command: list[str], **kwargs) -> tuple[float, int, float]:
+    """(wall seconds, peak memory of the process tree, CPU seconds of all its processes)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     process = subprocess.Popen(command, **kwargs)
     peak = [0]
@@ -61,4 +63,6 @@ def run_measured(command: list[str], **kwargs) -> tuple[float, int]:
         raise SystemExit(f"failed: {' '.join(command)}")
     seconds = time.perf_counter() - start
     thread.join()
-    return seconds, peak[0]
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return seconds, peak[0], cpu

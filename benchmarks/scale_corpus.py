@@ -49,6 +49,7 @@ def copies(limit: int):
 def build(path: Path, limit: int) -> None:
     start = time.perf_counter()
     with Database(path) as db:
+        db.cluster_copies = False  # a query benchmark: the copies are not syndication
         batch: list[Document] = []
         for doc in copies(limit):
             batch.append(doc)
