@@ -165,4 +165,15 @@ def test_every_shipped_term_on_un_and_chinese_samples(tmp_path):
                 want[f"{lexicon.name}:{label}", doc_id] = n
         assert got == want, lexicon.name
         checked += len(labels)
-    assert checked >= 150 and len(lines) > 0
+        # each category (every level): lines == its stored total (distinct spans)
+        paths = sorted({"/".join(t.category.split("/")[:i]) for t in lexicon.terms
+                        for i in range(1, t.category.count("/") + 2)})
+        names = [f"{lexicon.name}:{path}" for path in paths]
+        lines = kwic(db, KwicQuery(names, limit=None), lexicons).lines
+        got = Counter((li.series, li.document_id) for li in lines)
+        want = Counter({(f"{lexicon.name}:{path}", doc_id): n for path, doc_id, n in
+                        db.conn.execute("SELECT category, document_id, count FROM"
+                                        " category_totals WHERE lexicon = ?", (lexicon.name,))})
+        assert got == want, lexicon.name
+        checked += len(paths)
+    assert checked >= 180 and len(lines) > 0

@@ -41,6 +41,7 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
+_TEMPLATE: list = []
 
 
 def shingle_hashes(text: str) -> np.ndarray:
@@ -50,8 +51,12 @@ def shingle_hashes(text: str) -> np.ndarray:
         words = [c for w in words for c in (_split_cjk(w) if not w.isascii() else (w,))]
     if not words:
         return np.zeros(1, dtype=np.uint64)
-    hashed = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in words), dtype=np.uint64,
-                         count=len(words))
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(w, len(index)) for w in words), dtype=np.int64,
+                        count=len(words))
+    distinct = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in index), dtype=np.uint64,
+                           count=len(index))
+    hashed = distinct[codes]  # each distinct word hashed once
     n = min(SHINGLE, len(hashed))
     span = len(hashed) - n + 1
     mixed = np.zeros(span, dtype=np.uint64)
@@ -72,7 +77,9 @@ def signature(text: str) -> np.ndarray:
     """The MinHash signature (``NUM_PERM`` uint32 values) of the text's shingles."""
     from datasketch import MinHash
 
-    minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32")
+    if not _TEMPLATE:  # permutations drawn once; copies are cheap
+        _TEMPLATE.append(MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32"))
+    minhash = _TEMPLATE[0].copy()
     minhash.update_batch(shingle_hashes(text))
     return minhash.hashvalues.astype(np.uint32)
 
