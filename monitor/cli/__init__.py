@@ -116,4 +116,4 @@ def run() -> None:
         sys.exit(130)
 
 
-from . import analysis, demo, ingest, lexicon, live, pipeline, store_commands, tally, trends  # noqa: E402,F401,I001  (register commands)
+from . import analysis, demo, ingest, lexicon, live, pipeline, serve, store_commands, tally, trends  # noqa: E402,F401,I001  (register commands)

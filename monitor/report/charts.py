@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import importlib.util
 import textwrap
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -94,15 +95,19 @@ def bar_chart(trend: Trend, path: str | Path, *, title: str | None = None,
     return _draw(trend, path, "stacked" if stacked else "bars", title, events, labels, log)
 
 
+PointLinks = Callable[[str, str, str], "str | None"]
+
+
 def chart(trend: Trend, path: str | Path, *, kind: str = "line", title: str | None = None,
           events: list[Event] | None = None, labels: dict[str, str] | None = None,
-          log: bool = False) -> Path:
+          log: bool = False, links: PointLinks | None = None) -> Path:
     """Dispatch on ``kind``: 'line', 'bars' or 'stacked'. ``labels`` renames series in the
     legend (default: readable names, ``power:hard_power`` -> ``hard power``); ``log``
-    draws the y axis on a log scale (for series of very different sizes)."""
+    draws the y axis on a log scale (for series of very different sizes);
+    ``links(series, group, period)`` gives each point (or bar) a link in SVG output."""
     if kind not in ("line", "bars", "stacked"):
         raise ValueError(f"chart kind {kind!r} is not one of line, bars, stacked")
-    return _draw(trend, path, kind, title, events, labels, log)
+    return _draw(trend, path, kind, title, events, labels, log, links)
 
 
 def readable(name: str) -> str:
@@ -138,19 +143,20 @@ def cjk_font() -> str | None:
 
 def _draw(trend: Trend, path: str | Path, kind: str, title: str | None,
           events: list[Event] | None, labels: dict[str, str] | None = None,
-          log: bool = False) -> Path:
+          log: bool = False, links: PointLinks | None = None) -> Path:
     path = Path(path)
     if path.suffix.lower() not in FORMATS:
         raise ValueError(f"{path}: chart files end in {', '.join(FORMATS)}")
     path.parent.mkdir(parents=True, exist_ok=True)
     family = cjk_font()
     with rc_context({"font.family": ["DejaVu Sans", family]} if family else {}):
-        _figure(trend, path, kind, title, events, labels or {}, log)
+        _figure(trend, path, kind, title, events, labels or {}, log, links)
     return path
 
 
 def _figure(trend: Trend, path: Path, kind: str, title: str | None,
-            events: list[Event] | None, labels: dict[str, str], log: bool) -> None:
+            events: list[Event] | None, labels: dict[str, str], log: bool,
+            links: PointLinks | None = None) -> None:
     groups = trend.groups
     ncols = 1 if len(groups) == 1 else min(3, len(groups))
     nrows = -(-len(groups) // ncols)
@@ -168,7 +174,7 @@ def _figure(trend: Trend, path: Path, kind: str, title: str | None,
         axes = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False).ravel()
         legend: dict[str, object] = {}
         for ax, group in zip(axes, groups, strict=False):
-            legend.update(_plot_group(ax, trend, group, kind, labels, log))
+            legend.update(_plot_group(ax, trend, group, kind, labels, log, links))
             if len(groups) > 1:
                 ax.set_title(group, fontsize=10, fontweight="bold")
             _draw_events(ax, trend, events or [])
@@ -190,7 +196,7 @@ def _x(trend: Trend) -> list[date]:
 
 
 def _plot_group(ax, trend: Trend, group: str, kind: str, labels: dict[str, str],
-                log: bool = False) -> dict[str, object]:
+                log: bool = False, links: PointLinks | None = None) -> dict[str, object]:
     """Draw one group's series on ``ax``; return legend handles by label."""
     measure, xs = trend.query.measure, _x(trend)
     handles: dict[str, object] = {}
@@ -220,11 +226,14 @@ def _plot_group(ax, trend: Trend, group: str, kind: str, labels: dict[str, str],
                 ax.fill_between(xs, [100 * (lo or 0) for lo in lows],
                                 [100 * (hi or 0) for hi in highs], where=ok, color=colour,
                                 alpha=0.15, lw=0)
+            if links:
+                _link_points(target, xs, ys, [links(name, group, r.period) for r in rows])
         else:
             values = [y or 0.0 for y in ys]
             if kind == "stacked":
-                handles[labels.get(name) or readable(name)] = ax.bar(
+                handles[labels.get(name) or readable(name)] = bars = ax.bar(
                     xs, values, width=width * 0.8, bottom=bottoms, color=colour, label=name)
+                _link_bars(bars, rows, name, group, links)
                 bottoms = [b + v for b, v in zip(bottoms, values, strict=True)]
             else:
                 step = width * 0.8 / len(plain)
@@ -235,10 +244,11 @@ def _plot_group(ax, trend: Trend, group: str, kind: str, labels: dict[str, str],
                                zip(values, rows, strict=True)],
                               [max(100 * (r.share_high or 0) - v, 0) for v, r in
                                zip(values, rows, strict=True)]]
-                handles[labels.get(name) or readable(name)] = ax.bar(
+                handles[labels.get(name) or readable(name)] = bars = ax.bar(
                                        mdates.date2num(xs) + offset, values, width=step,
                                        color=colour, label=name, yerr=errors,
                                        error_kw={"ecolor": "#555", "lw": 0.8, "capsize": 2})
+                _link_bars(bars, rows, name, group, links)
     if twin is not None:
         twin.set_ylabel(f"ratio {ratio}", fontsize=9)
         twin.set_ylim(bottom=0)
@@ -252,6 +262,21 @@ def _plot_group(ax, trend: Trend, group: str, kind: str, labels: dict[str, str],
         ax.spines[side].set_visible(False)
     _ticks(ax, trend)
     return handles
+
+
+def _link_points(ax, xs: list[date], ys: list, urls: list) -> None:
+    """Invisible, clickable discs over the points that have a value and a link (SVG)."""
+    keep = [i for i, (y, url) in enumerate(zip(ys, urls, strict=True))
+            if y is not None and url]
+    if keep:
+        ax.scatter([xs[i] for i in keep], [ys[i] for i in keep], s=90, color="#000",
+                   alpha=0.0, zorder=5, urls=[urls[i] for i in keep])
+
+
+def _link_bars(bars, rows, name: str, group: str, links: PointLinks | None) -> None:
+    for patch, row in zip(bars.patches, rows, strict=True):
+        if links:
+            patch.set_url(links(name, group, row.period))
 
 
 def _ticks(ax, trend: Trend) -> None:

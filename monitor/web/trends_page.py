@@ -1,0 +1,224 @@
+"""The Trends page (form, chart, table, downloads) and the Contexts page behind each point."""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlencode
+
+from markupsafe import Markup
+
+from ..report import load_events
+from ..report.charts import chart
+from ..store import Database
+from ..trends import BUCKETS, CSV_COLUMNS, MEASURES, Trend, trend
+from ..trends.data import frame_documents, resolve_series
+from ..trends.series import _cell
+from .forms import KINDS, FormError, TrendForm
+from .pages import TooSlow, page, read, web_config
+
+CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8",
+                 "svg": "image/svg+xml", "png": "image/png"}
+CONTEXT_LIMIT = 200
+
+
+async def trends(datasette, request):
+    """``/-/trends?series=...``: the form; with a series, the chart and its table."""
+    config = web_config(datasette)
+    choices = await read(datasette, _choices)
+    context = {"choices": choices, "buckets": BUCKETS, "measures": MEASURES, "kinds": KINDS,
+               "events_files": [e.stem for e in config.events], "error": None,
+               "result": None, "form": TrendForm()}
+    try:
+        form = TrendForm.from_args(request.args)
+        context["form"] = form
+        if not form.is_blank:
+            query = form.query()
+            events = _events(config.events, form.events)
+            base = datasette.urls.path("/-/contexts")
+
+            def links(series: str, group: str, period: str) -> str:
+                return base + "?" + _context_args(form, series, group, period)
+
+            def work(db: Database) -> tuple[Trend, str]:
+                result = trend(db, query)
+                return result, _svg(result, form.kind, events, links)
+
+            result, svg = await read(datasette, work)
+            context["result"] = _table(result, form, base)
+            context["svg"] = Markup(svg)
+            context["query_string"] = form.query_string()
+            context["notes"] = result.notes
+    except (FormError, ValueError, TooSlow) as exc:
+        context["error"] = str(exc)
+    return await page(datasette, request, "monitor_trends.html", context,
+                      status=400 if context["error"] else 200)
+
+
+async def download(datasette, request):
+    """``/-/trends.csv|json|svg|png?...``: the same query as a file."""
+    fmt = request.url_vars["format"]
+    config = web_config(datasette)
+    try:
+        form = TrendForm.from_args(request.args)
+        query = form.query()
+        events = _events(config.events, form.events)
+
+        def work(db: Database) -> bytes:
+            result = trend(db, query)
+            if fmt == "csv":
+                return result.to_csv().encode("utf-8")
+            if fmt == "json":
+                return result.to_json().encode("utf-8")
+            return _chart_bytes(result, form.kind, events, fmt)
+
+        body = await read(datasette, work)
+    except (FormError, ValueError, TooSlow) as exc:
+        from datasette.utils.asgi import Response
+
+        return Response.text(f"error: {exc}\n", status=400)
+    from datasette.utils.asgi import Response
+
+    name = "trend-" + "-".join(query.series + list(query.ratio or ()))[:60]
+    safe = "".join(c if c.isalnum() or c in "-_" else "_" for c in name)
+    return Response(body, content_type=CONTENT_TYPES[fmt], headers={
+        "Content-Disposition": f'attachment; filename="{safe}.{fmt}"',
+        "X-Content-Type-Options": "nosniff",
+        "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'"})
+
+
+async def contexts(datasette, request):
+    """``/-/contexts?series=S&period=P[&group=SOURCE]&...``: the documents behind a point."""
+    context = {"error": None, "docs": None}
+    try:
+        form = TrendForm.from_args(request.args)
+        query = form.query()
+        period = (request.args.get("period") or "").strip()
+        group = (request.args.get("group") or "all").strip()
+        series = form.series[0] if form.series else ""
+        if len(form.series) != 1:
+            raise FormError("contexts take one series")
+        if not period:
+            raise FormError("period: give the bucket, e.g. 2022 or 2022-10")
+
+        def work(db: Database) -> dict:
+            return _documents(db, query, series, period, group)
+
+        context.update(await read(datasette, work))
+        context.update(series=series, period=period, group=group,
+                       back=datasette.urls.path("/-/trends") + "?" + form.query_string(),
+                       table_url=datasette.urls.table(web_config(datasette).name,
+                                                      "documents"))
+    except (FormError, ValueError, TooSlow) as exc:
+        context["error"] = str(exc)
+    return await page(datasette, request, "monitor_contexts.html", context,
+                      status=400 if context["error"] else 200)
+
+
+def _choices(db: Database) -> dict:
+    """Autocomplete: every category path (with its parents), term label and source."""
+    lexicons: dict[str, dict[str, set[str]]] = {}
+    for lexicon, category, label in db.conn.execute(
+            "SELECT l.name, t.category, t.label FROM terms t JOIN lexicons l"
+            " ON l.id = t.lexicon_id ORDER BY l.name, t.category, t.label"):
+        entry = lexicons.setdefault(lexicon, {"categories": set(), "terms": set()})
+        parts = category.split("/")
+        entry["categories"].update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
+        entry["terms"].add(label)
+    names: list[tuple[str, str]] = []
+    for lexicon, entry in lexicons.items():
+        names += [(c, f"category in {lexicon}") for c in sorted(entry["categories"])]
+        names += [(t, f"term in {lexicon}") for t in sorted(entry["terms"])]
+    for lexicon, entry in lexicons.items():
+        names += [(f"{lexicon}:{c}", "category") for c in sorted(entry["categories"])]
+        names += [(f"{lexicon}:{t}", "term") for t in sorted(entry["terms"])]
+    sources = [row[0] for row in db.conn.execute("SELECT name FROM sources ORDER BY name")]
+    return {"series": list(dict.fromkeys(names)), "lexicons": sorted(lexicons),
+            "sources": sources}
+
+
+def _events(files: list[Path], name: str):
+    if not name:
+        return None
+    for file in files:
+        if file.stem == name:
+            return load_events(file)
+    known = ", ".join(f.stem for f in files) or "none (monitor serve --events FILE)"
+    raise FormError(f"events: unknown events file {name!r}; known: {known}")
+
+
+def _context_args(form: TrendForm, series: str, group: str, period: str) -> str:
+    pairs = form.params(series=[series], ratio=[], smooth="1", center=False, kind="line")
+    pairs += [("period", period)] + ([("group", group)] if group != "all" else [])
+    return urlencode(pairs)
+
+
+def _svg(result: Trend, kind: str, events, links) -> str:
+    ratio = result.query.ratio_label
+
+    def point_links(series: str, group: str, period: str) -> str | None:
+        return None if series == ratio else links(series, group, period)
+
+    text = _chart_bytes(result, kind, events, "svg", point_links).decode("utf-8")
+    return text[text.index("<svg"):]  # inline: drop the XML declaration and doctype
+
+
+def _chart_bytes(result: Trend, kind: str, events, fmt: str, links=None) -> bytes:
+    with tempfile.TemporaryDirectory(prefix="monitor-web-") as folder:
+        path = Path(folder) / f"chart.{fmt}"
+        chart(result, path, kind=kind, events=events, links=links)
+        return path.read_bytes()
+
+
+@dataclass
+class Cell:
+    text: str
+    value: object
+
+
+def _table(result: Trend, form: TrendForm, contexts: str) -> dict:
+    """The rows as in ``monitor trend --format csv``, with a link to each point's documents."""
+    rows = []
+    ratio = result.query.ratio_label
+    for row in result.rows:
+        values = [getattr(row, column) for column in CSV_COLUMNS]
+        link = None
+        if row.series != ratio and row.docs:
+            link = contexts + "?" + _context_args(form, row.series, row.source, row.period)
+        rows.append({"cells": [Cell(str(_cell(v)), json.dumps(v)) for v in values],
+                     "link": link})
+    return {"columns": CSV_COLUMNS, "rows": rows, "documents": result.documents,
+            "series": result.series, "measure": result.query.measure}
+
+
+def _documents(db: Database, query, series: str, period: str, group: str) -> dict:
+    """The documents of bucket ``period`` (and source ``group``) that mention ``series``."""
+    conn = db.conn
+    resolved = resolve_series(conn, series, query.lexicon)
+    frame = frame_documents(conn, [resolved.lexicon_id], query.bucket, query.sources,
+                            query.since, query.until)
+    if not any(key == period for key, _ in frame.docs.values()):
+        known = sorted({key for key, _ in frame.docs.values()})
+        if not known:
+            raise FormError("no tallied documents match this query")
+        raise FormError(f"period {period!r}: no tallied documents in that {query.bucket}"
+                        f" bucket (buckets run from {known[0]} to {known[-1]})")
+    ids = [doc for doc, (key, source) in frame.docs.items()
+           if key == period and group in ("all", source)]
+    tallied = len(ids)
+    rows = conn.execute(
+        "SELECT d.id, d.title, d.published, s.name, d.url, d.word_count, sum(c.count) AS n"
+        " FROM counts c JOIN documents d ON d.id = c.document_id"
+        " JOIN sources s ON s.id = d.source_id"
+        " WHERE c.term_id IN (SELECT value FROM json_each(?))"
+        " AND c.document_id IN (SELECT value FROM json_each(?))"
+        " GROUP BY d.id ORDER BY n DESC, d.published, d.id",
+        (json.dumps(resolved.term_ids), json.dumps(ids)),
+    ).fetchall()
+    docs = [{"id": r[0], "title": r[1] or "(untitled)", "published": r[2], "source": r[3],
+             "url": r[4], "words": r[5], "count": r[6]} for r in rows[:CONTEXT_LIMIT]]
+    return {"docs": docs, "mentioning": len(rows), "tallied": tallied,
+            "more": max(len(rows) - CONTEXT_LIMIT, 0), "kind": resolved.kind,
+            "lexicon": resolved.lexicon}
