@@ -156,6 +156,20 @@ def test_a_point_lists_the_documents_behind_it(web, web_demo) -> None:
     assert len(rows) == docs >= 1
     assert all(int(r[0]) > 0 for r in rows) and "1940" in rows[0][1]
     assert re.search(r'href="/demo/documents/\d+"', context.text)
+    assert len(Tables(context.text).rows("kwic")) >= 1
+
+
+def test_a_terms_point_shows_every_occurrence_in_context(web) -> None:
+    page = web.get("/-/trends?series=power:security&measure=count&since=1960&until=1969")
+    table = Tables(page.text)
+    rows = [r for r in table.rows("trend-table") if int(r[4]) > 0]
+    link = next(a for a in table.links if a.startswith("/-/contexts?")
+                and f"period={rows[0][0]}" in a)
+    context = Tables(web.get(link).text)
+    lines = context.rows("kwic")
+    assert len(lines) == int(rows[0][3]) >= 1  # one line per counted occurrence
+    assert {line[3].lower() for line in lines} == {"security"}
+    assert len({line[5] for line in lines}) == int(rows[0][4]) == len(context.rows("documents"))
     bad = web.get("/-/contexts?series=security&period=1492")
     assert bad.status_code == 400 and "no tallied documents in that year bucket" in bad.text
 

@@ -265,12 +265,13 @@ def _plot_group(ax, trend: Trend, group: str, kind: str, labels: dict[str, str],
 
 
 def _link_points(ax, xs: list[date], ys: list, urls: list) -> None:
-    """Invisible, clickable discs over the points that have a value and a link (SVG)."""
+    """Clickable discs over the points that have a value and a link (SVG). All but
+    transparent: at alpha 0 matplotlib writes ``fill: none``, which takes no clicks."""
     keep = [i for i, (y, url) in enumerate(zip(ys, urls, strict=True))
             if y is not None and url]
     if keep:
         ax.scatter([xs[i] for i in keep], [ys[i] for i in keep], s=90, color="#000",
-                   alpha=0.0, zorder=5, urls=[urls[i] for i in keep])
+                   alpha=0.002, zorder=5, urls=[urls[i] for i in keep])
 
 
 def _link_bars(bars, rows, name: str, group: str, links: PointLinks | None) -> None:

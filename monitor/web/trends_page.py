@@ -6,14 +6,15 @@ import json
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
 from markupsafe import Markup
 
+from ..analysis import KwicQuery, kwic
 from ..report import load_events
 from ..report.charts import chart
 from ..store import Database
-from ..trends import BUCKETS, CSV_COLUMNS, MEASURES, Trend, trend
+from ..trends import BUCKETS, CSV_COLUMNS, MEASURES, Trend, periods, trend
 from ..trends.data import frame_documents, resolve_series
 from ..trends.series import _cell
 from .forms import KINDS, FormError, TrendForm
@@ -21,7 +22,8 @@ from .pages import TooSlow, page, read, web_config
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8",
                  "svg": "image/svg+xml", "png": "image/png"}
-CONTEXT_LIMIT = 200
+CONTEXT_LIMIT = 200  # documents listed
+KWIC_LIMIT = 300  # keyword-in-context lines shown
 
 
 async def trends(datasette, request):
@@ -34,6 +36,11 @@ async def trends(datasette, request):
     try:
         form = TrendForm.from_args(request.args)
         context["form"] = form
+        pairs = parse_qsl(request.query_string, keep_blank_values=True)
+        if not form.is_blank and any(not value for _, value in pairs):
+            from datasette.utils.asgi import Response  # the form's blank fields: a clean URL
+
+            return Response.redirect(request.path + "?" + form.query_string())
         if not form.is_blank:
             query = form.query()
             events = _events(config.events, form.events)
@@ -219,6 +226,26 @@ def _documents(db: Database, query, series: str, period: str, group: str) -> dic
     ).fetchall()
     docs = [{"id": r[0], "title": r[1] or "(untitled)", "published": r[2], "source": r[3],
              "url": r[4], "words": r[5], "count": r[6]} for r in rows[:CONTEXT_LIMIT]]
+    lines, kwic_error = None, None
+    if rows:
+        try:
+            lines = kwic(db, KwicQuery(
+                [series], lexicon=query.lexicon,
+                sources=[group] if group != "all" else list(query.sources),
+                since=_tighter(period, query.since, first=True),
+                until=_tighter(period, query.until, first=False), limit=KWIC_LIMIT))
+        except ValueError as exc:
+            kwic_error = str(exc)
     return {"docs": docs, "mentioning": len(rows), "tallied": tallied,
             "more": max(len(rows) - CONTEXT_LIMIT, 0), "kind": resolved.kind,
-            "lexicon": resolved.lexicon}
+            "lexicon": resolved.lexicon, "kwic": lines, "kwic_error": kwic_error}
+
+
+def _tighter(period: str, limit: str | None, *, first: bool) -> str:
+    """The later start (``first``) or the earlier end of a bucket and a --since/--until."""
+    if not limit:
+        return period
+    ours, theirs = periods.date_bounds(period), periods.date_bounds(limit)
+    if first:
+        return limit if theirs[0] > ours[0] else period
+    return limit if theirs[1] < ours[1] else period
