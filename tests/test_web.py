@@ -98,7 +98,7 @@ def test_the_form_offers_every_series_and_keeps_the_query(web) -> None:
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("series=security&bucket=decade", "bucket 'decade' is not one of day, week"),
+    ("series=security&bucket=century", "bucket 'century' is not one of day, week"),
     ("series=security&measure=mean", "measure 'mean' is not one of count, docs, share"),
     ("series=security&smooth=x", "smooth must be a whole number of buckets >= 1, not 'x'"),
     ("series=security&smooth=0", "smooth must be a whole number of buckets >= 1, not 0"),
