@@ -85,12 +85,12 @@ def test_the_trend_table_is_the_cli_trend(web, web_demo) -> None:
 
 
 def test_the_form_offers_every_series_and_keeps_the_query(web) -> None:
-    page = web.get("/-/trends?series=security&bucket=month&since=1990&until=1991&source=sotu"
+    page = web.get("/-/trends?series=power:security&bucket=month&since=1990&until=1991&source=sotu"
                    "&by_source=1&kind=bars&events=demo_events")
     assert page.status_code == 200, page.text
     for name in ("hard_power", "hard_power/coerce", "power:security", "militar*"):
         assert f'<option value="{name}">' in page.text
-    assert 'value="security"' in page.text and 'value="1990"' in page.text
+    assert 'value="power:security"' in page.text and 'value="1990"' in page.text
     assert "<option selected>month</option>" in page.text
     assert re.search(r'name="by_source" value="1" checked', page.text)
     csv_link = re.search(r'href="(/-/trends\.csv\?[^"]+)"', page.text).group(1)
@@ -98,18 +98,20 @@ def test_the_form_offers_every_series_and_keeps_the_query(web) -> None:
 
 
 @pytest.mark.parametrize(("query", "message"), [
-    ("series=security&bucket=century", "bucket 'century' is not one of day, week"),
-    ("series=security&measure=mean", "measure 'mean' is not one of count, docs, share"),
-    ("series=security&smooth=x", "smooth must be a whole number of buckets >= 1, not 'x'"),
-    ("series=security&smooth=0", "smooth must be a whole number of buckets >= 1, not 0"),
-    ("series=securty", "unknown series 'securty': no term or category"),
-    ("series=security&since=2020&until=2010", "--since 2020 is after --until 2010"),
-    ("series=security&since=soon", "soon"),
-    ("series=security&source=nope", "unknown source 'nope'; known: sotu"),
-    ("series=security&events=nope", "unknown events file 'nope'; known: demo_events"),
-    ("series=security&kind=pie", "chart kind 'pie' is not one of line, bars, stacked"),
+    ("series=power:security&bucket=century", "bucket 'century' is not one of day, week"),
+    ("series=power:security&measure=mean", "measure 'mean' is not one of count, docs, share"),
+    ("series=power:security&smooth=x", "smooth must be a whole number of buckets >= 1, not 'x'"),
+    ("series=power:security&smooth=0", "smooth must be a whole number of buckets >= 1, not 0"),
+    ("series=securty", "unknown series 'securty': no term"),
+    ("series=power:security&since=2020&until=2010", "--since 2020 is after --until 2010"),
+    ("series=power:security&since=soon", "soon"),
+    ("series=power:security&source=nope", "unknown source 'nope'; known: sotu"),
+    ("series=power:security&events=nope", "unknown events file 'nope'; known: demo_events"),
+    ("series=power:security&kind=pie", "chart kind 'pie' is not one of line, bars, stacked"),
     ("ratio_a=hard_power", "ratio takes two series"),
     ("series=" + "x" * 300, "longer than 200 characters"),
+    ("series=security&lexicon=/etc/passwd", "the web view reads no lexicon files"),
+    ("series=security&lexicon=power.yaml", "the web view reads no lexicon files"),
 ])
 def test_bad_parameters_get_the_clis_message(web, query: str, message: str) -> None:
     for path in ("/-/trends?", "/-/trends.csv?"):
@@ -170,7 +172,7 @@ def test_a_terms_point_shows_every_occurrence_in_context(web) -> None:
     assert len(lines) == int(rows[0][3]) >= 1  # one line per counted occurrence
     assert {line[3].lower() for line in lines} == {"security"}
     assert len({line[5] for line in lines}) == int(rows[0][4]) == len(context.rows("documents"))
-    bad = web.get("/-/contexts?series=security&period=1492")
+    bad = web.get("/-/contexts?series=power:security&period=1492")
     assert bad.status_code == 400 and "no tallied documents in that year bucket" in bad.text
 
 

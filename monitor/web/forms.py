@@ -86,6 +86,10 @@ class TrendForm:
             raise FormError(f"smooth must be at most 1000 buckets, not {smooth}")
         if self.ratio and (len(self.ratio) != 2 or not all(self.ratio)):
             raise FormError("ratio takes two series: numerator and denominator")
+        if self.lexicon and ("/" in self.lexicon or "\\" in self.lexicon
+                             or self.lexicon.endswith((".yaml", ".yml"))):
+            raise FormError(f"lexicon {self.lexicon!r}: give a tallied lexicon's name (the web"
+                            " view reads no lexicon files)")
         if self.is_blank:
             raise FormError("name at least one series (a term, a category, lexicon:name)"
                             " or give a ratio A B")
