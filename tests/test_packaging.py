@@ -28,6 +28,7 @@ def test_wheel_carries_the_shipped_lexicons_and_finds_them_installed(tmp_path):
     assert "monitor/demo_events.yaml" in names  # the demo's charts mark these events
     templates = {p.name for p in (REPO / "monitor" / "web" / "templates").glob("*.html")}
     assert templates and {f"monitor/web/templates/{n}" for n in templates} <= names
+    assert "monitor/web/README.md" in names  # the web view's schema docs
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                     str(site), str(wheel)], check=True, capture_output=True)
