@@ -72,13 +72,14 @@ def _columns(cell: str) -> dict[str, str]:
 
 
 def readme_queries(text: str) -> dict[str, tuple[str, str]]:
-    """The README's ``sqlite-utils db/monitor.db "SQL"`` examples: {name: (title, sql)}."""
+    """Every ``sqlite-utils db/monitor.db "SQL"`` example of the README: {name: (title, sql)}.
+
+    The title is the ``# comment`` line just above the example, else the SQL's start.
+    """
     queries: dict[str, tuple[str, str]] = {}
-    title = "Example"
-    section = text.split("## The database", 1)[-1].split("\n## ", 1)[0] if text else ""
     for comment, sql in re.findall(r'(?:^# ([^\n]+)\n)?^sqlite-utils db/monitor\.db "(.+?)"',
-                                   section, re.S | re.M):
-        title = comment.strip() if comment else title
+                                   text, re.S | re.M):
+        title = comment.strip() if comment else " ".join(sql.split())[:60]
         base = re.sub(r"[^a-z0-9]+", "_", title.lower())[:40].strip("_") or "example"
         name, n = base, 2
         while name in queries:
