@@ -151,7 +151,7 @@ def _test(name, period, rows, baseline, query: AlertQuery, notes) -> Alert | Non
     mean = statistics.fmean(shares)
     sd = statistics.stdev(shares)
     n = now.total_docs
-    p = mean if mean > 0 else 0.5 / n
+    p = min(mean, 1 - 0.5 / n) if mean > 0 else 0.5 / n  # a 0 or 100% baseline still has an error
     floor = math.sqrt(p * (1 - p) / n)
     score = (now.share - mean) / max(sd, floor)
     docs = int(now.docs or 0)
