@@ -21,6 +21,7 @@ STAGES: list[tuple[str, ...]] = [
     ("monitor.store",),
     ("monitor.lexicon",),
     ("monitor.ingest", "monitor.tally", "monitor.fetch"),
+    ("monitor.backfill",),
     ("monitor.trends",),
     ("monitor.analysis",),
     ("monitor.report",),

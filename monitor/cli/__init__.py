@@ -117,3 +117,4 @@ def run() -> None:
 
 
 from . import analysis, demo, ingest, lexicon, live, pipeline, serve, store_commands, tally, trends  # noqa: E402,F401,I001  (register commands)
+from . import backfill  # noqa: E402,F401,I001  (register the command)

@@ -20,6 +20,7 @@ from pathlib import Path
 from ..store import Database
 from ..trends import periods
 from ..trends.adhoc import is_adhoc
+from ..trends.backfilled import backfilled_dates, backfilled_term_counts, merge_term_counts
 from ..trends.data import (
     frame_documents,
     lexicon_ids,
@@ -65,6 +66,8 @@ def resolve_period(db: Database, kind: str, for_: str | None = None,
         keys = {periods.bucket_key(p, q, kind) for p, q in db.conn.execute(
             "SELECT DISTINCT published, precision FROM documents WHERE published IS NOT NULL"
             " AND id IN (SELECT document_id FROM tallied)")}
+        keys |= {periods.bucket_key(p, q, kind)
+                 for _, p, q, _ in backfilled_dates(db.conn) if p is not None}
         keys.discard(None)
         if not keys:
             raise ValueError(f"no tallied documents dated to the {periods.NEEDS[kind]}:"
@@ -188,7 +191,8 @@ def term_rows(db: Database, key: str, baseline: int, sources: list[str],
     frame = frame_documents(db.conn, list(lex.values()), kind, sources,
                             since=base[0] if base else key, until=key)
     with temp_documents(db.conn, frame) as table:
-        counts = term_counts(db.conn, table)
+        counts = merge_term_counts(term_counts(db.conn, table),
+                                   backfilled_term_counts(db.conn, frame))
     totals: dict[tuple[int, str], list[int]] = {}
     for (lexicon_id, bucket, _source), (n, words) in frame.totals.items():
         cell = totals.setdefault((lexicon_id, bucket), [0, 0])
@@ -235,6 +239,12 @@ def source_counts(db: Database, key: str, sources: list[str]) -> list[tuple[str,
             cell = result.setdefault(name, [0, 0])
             cell[0] += 1
             cell[1] += tallied
+    for name, published, precision, n in backfilled_dates(db.conn):
+        if (not sources or name in sources) and published is not None and periods.bucket_key(
+                published, precision, kind) == key:
+            cell = result.setdefault(name, [0, 0])
+            cell[0] += n
+            cell[1] += n
     return [(name, n, t) for name, (n, t) in sorted(result.items())]
 
 

@@ -237,6 +237,53 @@ MIGRATIONS: list[str] = [
     """
     DROP TRIGGER documents_ai;
     """,
+    # 6: backfilled archives: per shard and lexicon, the aggregates trends read.
+    """
+    CREATE TABLE backfill_shards (
+        id INTEGER PRIMARY KEY,
+        shard TEXT NOT NULL,
+        version TEXT NOT NULL,
+        lexicon_id INTEGER NOT NULL REFERENCES lexicons(id) ON DELETE CASCADE,
+        fingerprint TEXT NOT NULL,
+        documents INTEGER NOT NULL,
+        words INTEGER NOT NULL,
+        failed INTEGER NOT NULL DEFAULT 0,
+        partial TEXT NOT NULL,
+        run_id INTEGER REFERENCES runs(id),
+        loaded TEXT NOT NULL,
+        UNIQUE (shard, lexicon_id)
+    );
+    CREATE TABLE backfill_totals (
+        shard_id INTEGER NOT NULL REFERENCES backfill_shards(id) ON DELETE CASCADE,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        published TEXT,
+        precision TEXT CHECK (precision IN ('day', 'month', 'year')),
+        documents INTEGER NOT NULL,
+        words INTEGER NOT NULL
+    );
+    CREATE INDEX backfill_totals_shard ON backfill_totals(shard_id);
+    CREATE TABLE backfill_counts (
+        shard_id INTEGER NOT NULL REFERENCES backfill_shards(id) ON DELETE CASCADE,
+        source_id INTEGER NOT NULL REFERENCES sources(id),
+        published TEXT,
+        precision TEXT CHECK (precision IN ('day', 'month', 'year')),
+        kind TEXT NOT NULL CHECK (kind IN ('term', 'category', 'label')),
+        category TEXT NOT NULL,
+        term TEXT NOT NULL,
+        count INTEGER NOT NULL,
+        docs INTEGER NOT NULL
+    );
+    CREATE INDEX backfill_counts_series ON backfill_counts(kind, category, term);
+    CREATE INDEX backfill_counts_shard ON backfill_counts(shard_id);
+    CREATE VIEW backfill_term_counts AS
+        SELECT b.shard, l.name AS lexicon, s.name AS source, c.published, c.precision,
+               c.category, c.term, c.count, c.docs
+        FROM backfill_counts c
+        JOIN backfill_shards b ON b.id = c.shard_id
+        JOIN lexicons l ON l.id = b.lexicon_id AND l.fingerprint = b.fingerprint
+        JOIN sources s ON s.id = c.source_id
+        WHERE c.kind = 'term';
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

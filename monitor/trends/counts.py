@@ -18,6 +18,13 @@ from dataclasses import dataclass, replace
 from ..store import Database
 from . import periods
 from .adhoc import ensure_terms
+from .backfilled import (
+    all_in_one,
+    backfilled_term_counts,
+    backfilled_totals,
+    include_undated,
+    merge_term_counts,
+)
 from .data import (
     DocumentFrame,
     frame_documents,
@@ -95,9 +102,13 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
             rows = _document_rows(conn, table, lexicons, terms)
         else:
             rows = _period_rows(conn, table, lexicons, terms, bucket if bucket == query.by
-                                else None)
+                                else None, frame)
+    if query.by == "document" and frame.backfill.documents:
+        notes.append(
+            f"{frame.backfill.documents} backfilled documents are not listed: their counts"
+            " per document are in the backfill's counts.parquet files (monitor backfill)")
     notes += frame.notes("--by")
-    if not frame.docs:
+    if not frame.document_count:
         notes.append("no tallied documents match this query")
     if query.field is not None:
         rows = [{query.field: r.pop("period"), **r} for r in rows]
@@ -129,6 +140,10 @@ def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool,
     value); undated ones too unless bounded."""
     frame.docs = {doc: ("all" if field is None else group, group)
                   for doc, (_, group) in frame.docs.items()}
+    if bounded:
+        all_in_one(frame)
+    else:
+        include_undated(frame)
     if frame.undated and not bounded:
         label, args = ("s.name", []) if field is None else field_sql(field)
         frame.docs.update(
@@ -143,7 +158,8 @@ def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool,
 
 
 def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
-                 terms: list[int] | None, bucket: str | None) -> list[dict]:
+                 terms: list[int] | None, bucket: str | None,
+                 frame: DocumentFrame) -> list[dict]:
     """Counts per period and term, every period of the span filled in (see read_counts)."""
     # only the query's lexicons and terms are read (in SQL); the filter below is a guard
     wanted = set(lexicons)
@@ -155,7 +171,8 @@ def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
             " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(terms),)))
     found = {
         (c.lexicon_id, c.category, c.term, c.period): (c.count, c.docs)
-        for c in term_counts(conn, table, sorted(wanted), terms)
+        for c in merge_term_counts(term_counts(conn, table, sorted(wanted), terms),
+                                   backfilled_term_counts(conn, frame))
         if c.lexicon_id in wanted and (keys is None or (c.lexicon_id, c.category, c.term) in keys)
     }
     totals = {
@@ -165,6 +182,9 @@ def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
             " WHERE tl.lexicon_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2",
             (json.dumps(sorted(wanted)),))
     }
+    for (lexicon_id, period), n in backfilled_totals(frame).items():
+        if lexicon_id in wanted:
+            totals[lexicon_id, period] = totals.get((lexicon_id, period), 0) + n
     seen = sorted({period for _, period in totals})
     if bucket is not None and seen:
         seen = periods.span(min(seen, key=periods.start), max(seen, key=periods.start))

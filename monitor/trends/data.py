@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from . import periods
+from .backfilled import BackfillFrame, add_backfilled, has_backfills
 from .filters import NONE, Where, field_sql, where_sql
 
 
@@ -255,33 +256,52 @@ class DocumentFrame:
     out_of_range: set[int] = field(default_factory=set)
     copies: set[int] = field(default_factory=set)  # syndicated copies counted once
     sources: set[str] = field(default_factory=set)  # source names, whatever the grouping
+    backfill: BackfillFrame = field(default_factory=BackfillFrame)
+
+    @property
+    def document_count(self) -> int:
+        """Documents in the frame's buckets, stored and backfilled."""
+        return len(self.docs) + self.backfill.documents
 
     def excluded_counts(self) -> dict[str, int]:
-        return {"undated": len(self.undated), "coarse": len(self.coarse),
-                "range": len(self.out_of_range)}
+        back = self.backfill
+        return {"undated": len(self.undated) + back.undated,
+                "coarse": len(self.coarse) + sum(back.coarse.values()),
+                "range": len(self.out_of_range) + back.out_of_range}
 
     def notes(self, option: str = "--bucket") -> list[str]:
         """Why documents were left out; ``option`` names the command's bucket option."""
-        bucket, notes = self.bucket, []
-        if self.coarse:
-            by = Counter(self.coarse.values())
+        bucket, notes, excluded = self.bucket, [], self.excluded_counts()
+        if excluded["coarse"]:
+            by = Counter(self.coarse.values()) + self.backfill.coarse
             parts = [f"{n} dated only to the {p}" for p, n in sorted(by.items())]
+            n = excluded["coarse"]
             notes.append(
-                f"{len(self.coarse)} {_docs(len(self.coarse))} left out ({', '.join(parts)}):"
+                f"{n} {_docs(n)} left out ({', '.join(parts)}):"
                 f" a {bucket} bucket needs dates to the {periods.NEEDS[bucket]};"
                 f" a coarser {option} counts them"
             )
-        if self.undated:
-            notes.append(f"{len(self.undated)} undated {_docs(len(self.undated))} left out")
-        if self.out_of_range:
+        if excluded["undated"]:
+            notes.append(f"{excluded['undated']} undated {_docs(excluded['undated'])} left out")
+        if excluded["range"]:
             notes.append(
-                f"{len(self.out_of_range)} {_docs(len(self.out_of_range))} left out: dated"
+                f"{excluded['range']} {_docs(excluded['range'])} left out: dated"
                 " too coarsely to tell whether they fall within --since/--until"
             )
         if self.copies:
             notes.append(
                 f"{len(self.copies)} syndicated {_docs(len(self.copies))} counted once with"
                 " the first of their cluster (--all-copies counts every copy)"
+            )
+        back = self.backfill
+        if back.left_out:
+            notes.append("backfilled documents left out: --where and --by FIELD filter on"
+                         " document fields, which a backfill does not keep")
+        if back.documents:
+            total = self.document_count
+            notes.append(
+                f"{back.documents} of the {total} {_docs(total)} come from {back.shards}"
+                f" backfilled {'shard' if back.shards == 1 else 'shards'} (monitor backfill)"
             )
         return notes
 
@@ -370,6 +390,11 @@ def frame_documents(
         cell = frame.totals[lexicon_id, key, source]
         cell[0] += 1
         cell[1] += words
+    if where or group:
+        frame.backfill.left_out = has_backfills(conn)
+    else:
+        add_backfilled(conn, frame, list(lexicon_ids_), sources, low, high,
+                       bool(since or until))
     return frame
 
 

@@ -31,6 +31,7 @@ from typing import IO
 from ..store import Database
 from . import periods
 from .adhoc import ensure_terms
+from .backfilled import backfilled_series_counts
 from .data import frame_documents, resolve_series, series_counts, temp_documents, word_unit
 from .filters import parse_wheres
 
@@ -231,6 +232,10 @@ def trend(db: Database, query: TrendQuery) -> Trend:
     with temp_documents(conn, frame) as table:
         for name, series in resolved.items():
             raw[name] = series_counts(conn, table, series)
+    for name, series in resolved.items():
+        for key, (count, docs) in backfilled_series_counts(conn, frame, series).items():
+            have = raw[name].get(key, (0, 0))
+            raw[name][key] = (have[0] + count, have[1] + docs)
     buckets = sorted({key[1] for key in frame.totals}, key=lambda b: periods.start(b))
     keys = periods.span(buckets[0], buckets[-1]) if buckets else []
     sources = sorted(frame.sources)
@@ -257,11 +262,11 @@ def trend(db: Database, query: TrendQuery) -> Trend:
                        zip(rows[query.ratio[0]], rows[query.ratio[1]], strict=True)]
         output.append(label)
     notes.extend(frame.notes())
-    if not frame.docs:
+    if not frame.document_count:
         notes.append("no tallied documents match this query")
     return Trend(
         query=query, rows=[r for name in output for r in rows[name]], periods=keys,
-        series=output, groups=groups, sources=sources, documents=len(frame.docs),
+        series=output, groups=groups, sources=sources, documents=frame.document_count,
         notes=notes, excluded=dict(frame.excluded_counts()),
         unit=word_unit(list(resolved.values())),
     )
