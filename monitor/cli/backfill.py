@@ -9,7 +9,7 @@ import sys
 import click
 
 from . import Context, fail, main, pass_context
-from .ingest import _FIELD_HELP, _check_date, _check_language, _check_size
+from .ingest import _check_date, _check_language, record_field_options
 from .tally import load_lexicons
 
 
@@ -29,14 +29,7 @@ from .tally import load_lexicons
 @click.option("--language", callback=_check_language,
               help="Every document's language [default: the record's language field, else"
                    " detected].")
-@click.option("--text-field", help=_FIELD_HELP.format("text", "text, content, body"))
-@click.option("--date-field", help=_FIELD_HELP.format("date", "date, published, year"))
-@click.option("--title-field", help=_FIELD_HELP.format("title", "title"))
-@click.option("--url-field", help=_FIELD_HELP.format("URL", "url, link"))
-@click.option("--source-field", help="Record field naming each record's source [default: none].")
-@click.option("--id-field", help=_FIELD_HELP.format("id", "id"))
-@click.option("--max-size", "max_bytes", default="50MB", show_default=True,
-              callback=_check_size, help="Largest document accepted (e.g. 50MB, 512KB).")
+@record_field_options
 @click.option("--progress/--no-progress", default=None,
               help="A line per shard on stderr [default: when stderr is a terminal].")
 @pass_context

@@ -41,6 +41,24 @@ def _check_size(ctx: click.Context, param: click.Parameter, value: str) -> int:
         raise click.BadParameter(str(exc)) from None
 
 
+def record_field_options(command):
+    """The record field mapping and size limit, shared by ``ingest`` and ``backfill``."""
+    options = [
+        click.option("--text-field", help=_FIELD_HELP.format("text", "text, content, body")),
+        click.option("--date-field", help=_FIELD_HELP.format("date", "date, published, year")),
+        click.option("--title-field", help=_FIELD_HELP.format("title", "title")),
+        click.option("--url-field", help=_FIELD_HELP.format("URL", "url, link")),
+        click.option("--source-field",
+                     help="Record field naming each record's source [default: none]."),
+        click.option("--id-field", help=_FIELD_HELP.format("id used to dedupe", "id")),
+        click.option("--max-size", "max_bytes", default="50MB", show_default=True,
+                     callback=_check_size, help="Largest document accepted (e.g. 50MB, 512KB)."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @main.command()
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 @click.option("--source", help="Source name [default: the folder name or file stem].")
@@ -50,14 +68,7 @@ def _check_size(ctx: click.Context, param: click.Parameter, value: str) -> int:
 @click.option("--language", callback=_check_language,
               help="Language of every document (ISO 639 code: en, zh...) [default: the"
                    " record's language field, else detected].")
-@click.option("--text-field", help=_FIELD_HELP.format("text", "text, content, body"))
-@click.option("--date-field", help=_FIELD_HELP.format("date", "date, published, year"))
-@click.option("--title-field", help=_FIELD_HELP.format("title", "title"))
-@click.option("--url-field", help=_FIELD_HELP.format("URL", "url, link"))
-@click.option("--source-field", help="Record field naming each record's source [default: none].")
-@click.option("--id-field", help=_FIELD_HELP.format("id used to dedupe", "id"))
-@click.option("--max-size", "max_bytes", default="50MB", show_default=True,
-              callback=_check_size, help="Largest document accepted (e.g. 50MB, 512KB).")
+@record_field_options
 @click.option("--progress/--no-progress", default=None,
               help="Progress bar on stderr [default: when stderr is a terminal].")
 @pass_context
