@@ -183,3 +183,12 @@ def test_full_articles_behind_feed_entries_and_robots(tmp_path, server, db):
                           for a in agents)
     errors = [e for (e,) in db.conn.execute("SELECT error FROM fetches WHERE error IS NOT NULL")]
     assert any("robots.txt" in e for e in errors)
+
+
+def test_relative_entry_links_resolve_against_the_feed_url(tmp_path, server, db):
+    body = rss([{"title": "Rel", "link": "/news/1.html?utm_source=x",
+                 "description": "Security and culture."}])
+    url = server.add("/feeds/rel.rss", Answer(body=body))
+    assert fetch_sources(db, config(tmp_path, server, feed_source("rel", url))).new == 1
+    stored = db.conn.execute("SELECT url, external_id FROM documents").fetchone()
+    assert stored == (server.url("/news/1.html"),) * 2

@@ -81,10 +81,11 @@ def sources_list(obj: Context, config: Path | None) -> None:
     for spec in cfg.sources:
         health = store.health(spec.name) or {}
         failing = health.get("failures") or 0
-        error = health.get("last_error") if failing else None
         state = "" if spec.enabled else " (disabled)"
         if failing:
-            state += f" (failing x{failing}: {error})"
+            state += f" (failing x{failing}: {health.get('last_error')})"
+        elif health.get("last_error"):
+            state += f" (last error {health.get('last_error_at')}: {health['last_error']})"
         click.echo(f"{spec.name:<20} {spec.kind:<8} {format_duration(spec.every):>5} "
                    f"{obj.db.document_count(spec.name):>6}  "
                    f"{health.get('last_success') or 'never':<25} "

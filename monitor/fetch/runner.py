@@ -269,7 +269,8 @@ class _Worker:
         if response is None:
             return request
         try:
-            feed = parse_feed(response.content, declared_encoding=response.charset)
+            feed = parse_feed(response.content, declared_encoding=response.charset,
+                              url=response.url)
         except DecodeError as exc:
             request.error, request.state = f"{url}: {exc}", None
             return request

@@ -16,6 +16,7 @@ import warnings
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from urllib.parse import urljoin
 
 from ..dates import parse_date
 from .decode import (
@@ -57,8 +58,10 @@ class Feed:
     encoding: str | None = None
 
 
-def parse_feed(data: bytes, *, declared_encoding: str | None = None) -> Feed:
-    """The entries of a feed. Raises ``DecodeError`` when nothing usable is in ``data``."""
+def parse_feed(data: bytes, *, declared_encoding: str | None = None,
+               url: str | None = None) -> Feed:
+    """The entries of a feed; relative links are resolved against ``url``. Raises
+    ``DecodeError`` when nothing usable is in ``data``."""
     stripped = data.lstrip()
     if stripped.startswith(b"\xef\xbb\xbf"):
         stripped = stripped[3:].lstrip()
@@ -71,7 +74,7 @@ def parse_feed(data: bytes, *, declared_encoding: str | None = None) -> Feed:
     body = _XML_DECL_RE.sub(b'<?xml version="1.0" encoding="utf-8"?>', text.encode("utf-8"),
                             count=1)
     parsed = feedparser.parse(body, response_headers={
-        "content-type": "application/xml; charset=utf-8"})
+        "content-type": "application/xml; charset=utf-8"})  # no base: GUIDs stay as written
     error = None
     if parsed.get("bozo"):
         exc = parsed.get("bozo_exception")
@@ -87,6 +90,9 @@ def parse_feed(data: bytes, *, declared_encoding: str | None = None) -> Feed:
         warnings.simplefilter("ignore", DeprecationWarning)
         for entry in parsed.entries:
             feed.entries.append(_entry(entry, language))
+    if url:
+        for item in feed.entries:
+            item.url = urljoin(url, item.url) if item.url else None
     return feed
 
 
