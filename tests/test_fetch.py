@@ -12,6 +12,7 @@ from shared_corpora import corpus_path
 from monitor.fetch import fetch_sources
 from monitor.lexicon import resolve_lexicon
 from monitor.sources.config import load_sources
+from monitor.store.clusters import band_hashes, signature
 from monitor.tally import tally_documents
 
 pytestmark = pytest.mark.corpus
@@ -123,6 +124,9 @@ def test_changed_entries_are_updates_with_old_versions_kept(tmp_path, server, db
                                         (doc_id,)).fetchone()
     assert "military aid" in text and title == "Security talks (updated)"
     assert url_ == "http://news.example/a"
+    bands = db.conn.execute("SELECT band, hash FROM minhash_bands WHERE document_id = ?",
+                            (doc_id,)).fetchall()
+    assert sorted(bands) == list(enumerate(band_hashes(signature(text))))  # no stale rows
     old = db.conn.execute("SELECT text, title FROM document_versions WHERE document_id = ?",
                           (doc_id,)).fetchall()
     assert old == [("The security council met on security.", "Security talks")]

@@ -2,12 +2,15 @@
 documents against a reference (keyness, as AntConc's keyword list or quanteda's
 ``textstat_keyness``).
 
-The target is the documents in ``since``..``until`` (and ``sources``). The reference is,
-in this order: the documents in ``reference_since``..``reference_until`` (and
-``reference_sources``, default ``sources``); with only ``reference_sources``, those
-sources over the target's dates; otherwise the rest of the corpus. With ``trailing=N``,
-every ``bucket`` period from ``since`` to ``until`` is a target on its own, against the
-N periods before it (temporal keyness).
+The target is the documents in ``since``..``until`` (and ``sources``, and ``where``
+filters such as ``country=CHN``). The reference is, in this order: the documents in
+``reference_since``..``reference_until`` (of ``reference_sources`` and ``reference_where``,
+by default the target's sources and filters); with only ``reference_sources`` or
+``reference_where``, that group over the target's dates; otherwise the rest of the corpus
+(of the target's sources and filters). With ``trailing=N``, every ``bucket`` period from
+``since`` to ``until`` is a target on its own, against the N periods before it (temporal
+keyness). Syndicated copies count once (the first document of each cluster) unless
+``all_copies``.
 
 Counting is scikit-learn's ``CountVectorizer`` with the analyzer of
 :mod:`monitor.analysis.tokens`; corpus sizes are the documents' stored word counts.
@@ -23,9 +26,10 @@ import numpy as np
 from ..lexicon import Lexicon, Matcher
 from ..store import Database
 from ..trends import periods
+from ..trends.filters import parse_wheres
 from . import keyness
 from .output import render
-from .select import DocumentRow, read_texts, select_documents
+from .select import DocumentRow, copies_note, read_texts, select_documents
 
 SORTS = ("g2", "log_ratio", "chi2", "log_odds")
 
@@ -38,6 +42,9 @@ class DiscoverQuery:
     reference_since: str | None = None
     reference_until: str | None = None
     reference_sources: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)  # filters: 'country=CHN'
+    reference_where: list[str] = field(default_factory=list)  # default: ``where``
+    all_copies: bool = False  # count every syndicated copy, not each cluster once
     trailing: int | None = None  # temporal keyness: each period against the N before
     bucket: str = "year"
     top: int = 50
@@ -49,14 +56,18 @@ class DiscoverQuery:
     prior: float = 1000.0  # Monroe's prior, in pseudo-words
 
     def __post_init__(self) -> None:
+        self.where = [str(w) for w in parse_wheres(self.where)]
+        self.reference_where = [str(w) for w in parse_wheres(self.reference_where)]
         if self.sort not in SORTS:
             raise ValueError(f"sort {self.sort!r} is not one of {', '.join(SORTS)}")
         periods.check_bucket(self.bucket)
         if self.trailing is not None:
             if self.trailing < 1:
                 raise ValueError("--trailing needs at least 1 period")
-            if self.reference_since or self.reference_until:
-                raise ValueError("--trailing sets the reference: drop --reference-since/until")
+            if (self.reference_since or self.reference_until or self.reference_sources
+                    or self.reference_where):
+                raise ValueError("--trailing sets the reference (the same sources and filters"
+                                 " in the trailing periods): drop the --reference-* options")
             if not (self.since and self.until):
                 raise ValueError("--trailing needs --since and --until (the target periods)")
         if not 1 <= self.max_words <= 5:
@@ -107,17 +118,24 @@ def discover(db: Database, query: DiscoverQuery,
     """
     conn = db.conn
     notes: list[str] = []
+    copies: list[int] = []
     if query.trailing:
-        pairs, docs = _temporal_groups(conn, query, notes)
+        pairs, docs = _temporal_groups(conn, query, notes, copies)
     else:
-        target = select_documents(conn, query.since, query.until, query.sources)
-        reference = _reference(conn, query, {d.id for d in target})
+        target = select_documents(conn, query.since, query.until, query.sources, query.where,
+                                  query.all_copies, copies)
+        reference = _reference(conn, query, {d.id for d in target}, copies)
         for name, group in (("target", target), ("reference", reference)):
             if not group:
-                raise ValueError(f"no documents in the {name}: check the dates and sources"
-                                 " (monitor sources lists them)")
+                hint = "" if name == "target" or query.reference_where else (
+                    "; to compare a group with the others, give --reference-where too"
+                    if query.where else "")
+                raise ValueError(f"no documents in the {name}: check the dates, sources and"
+                                 f" filters (monitor sources lists them){hint}")
         pairs = [(None, target, reference)]
         docs = {d.id: d for d in [*target, *reference]}
+    if copies:
+        notes.append(copies_note(len(set(copies) - set(docs))))
     rows, groups = rank_pairs(conn, pairs, docs, query, lexicons)
     if not rows:
         notes.append(f"no term passes --min-count {query.min_count} and --max-p {query.max_p}")
@@ -145,25 +163,29 @@ def rank_pairs(conn, pairs, docs: dict[int, DocumentRow], query: DiscoverQuery,
     return rows, groups
 
 
-def _reference(conn, query: DiscoverQuery, target_ids: set[int]) -> list[DocumentRow]:
+def _reference(conn, query: DiscoverQuery, target_ids: set[int],
+               copies: list[int]) -> list[DocumentRow]:
     sources = query.reference_sources or query.sources
+    where = query.reference_where or query.where
     if query.reference_since or query.reference_until:
-        found = select_documents(conn, query.reference_since, query.reference_until, sources)
-    elif query.reference_sources:
-        found = select_documents(conn, query.since, query.until, sources)
+        since, until = query.reference_since, query.reference_until
+    elif query.reference_sources or query.reference_where:
+        since, until = query.since, query.until
     else:
-        found = select_documents(conn, None, None, sources)
+        since = until = None
+    found = select_documents(conn, since, until, sources, where, query.all_copies, copies)
     return [d for d in found if d.id not in target_ids]
 
 
-def _temporal_groups(conn, query: DiscoverQuery, notes: list[str]):
+def _temporal_groups(conn, query: DiscoverQuery, notes: list[str], copies: list[int]):
     bucket = query.bucket
     first = periods.key_of(periods.date_bounds(query.since)[0], bucket)
     last = periods.key_of(periods.date_bounds(query.until)[1], bucket)
     start = periods.shift(first, -query.trailing, bucket)
     by_period: dict[str, list[DocumentRow]] = {}
     coarse = 0
-    for doc in select_documents(conn, start, last, query.sources):
+    for doc in select_documents(conn, start, last, query.sources, query.where,
+                                query.all_copies, copies):
         key = periods.bucket_key(doc.published, doc.precision, bucket)
         if key is None:
             coarse += 1

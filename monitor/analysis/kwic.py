@@ -9,7 +9,9 @@ where the same span is matched by several terms (``militar*`` and ``military``) 
 line naming every term, and ``security`` inside ``national security`` is no line of its own.
 
 Candidate documents come from the stored counts, so a query reads only the documents that
-mention the series.
+mention the series. ``where`` filters (``country=CHN``) are those of ``monitor trend``;
+syndicated copies are left out as trends leave them out (each cluster counts once, as its
+first document) unless ``all_copies``.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ from ..lexicon import Lexicon, LexiconError, Matcher, category_spans, resolve_le
 from ..store import Database
 from ..text import WORD_RE
 from ..trends.data import resolve_series
+from ..trends.filters import parse_wheres, where_sql
 from .output import render
-from .select import bounds, check_sources, read_texts
+from .select import bounds, check_sources, copies_note, read_texts
 
 _SPACE = re.compile(r"\s+")
 _MATCHERS: dict[tuple[str, str], Matcher] = {}
@@ -38,6 +41,8 @@ class KwicQuery:
     sources: list[str] = field(default_factory=list)
     since: str | None = None
     until: str | None = None
+    where: list[str] = field(default_factory=list)  # filters: 'country=CHN'
+    all_copies: bool = False  # lines of every syndicated copy, not each cluster's first
     width: int = 8  # words (CJK: characters) on each side
     limit: int | None = 50  # lines; None for all
     sample: int | None = None  # this many matching documents, drawn at random
@@ -46,6 +51,7 @@ class KwicQuery:
     def __post_init__(self) -> None:
         if not self.series:
             raise ValueError("name at least one series (a term, a category, lexicon:name)")
+        self.where = [str(w) for w in parse_wheres(self.where)]
         if self.width < 0:
             raise ValueError("--width must be 0 or more")
         if self.sample is not None and self.sample < 1:
@@ -133,7 +139,7 @@ def kwic(db: Database, query: KwicQuery, lexicons: Sequence[Lexicon] = ()) -> Kw
             category = matcher.categories.index((series.lexicon, path))
         plans.append((series, matcher, indices, category))
     candidates = _candidates(conn, [tid for s, *_ in plans for tid in s.term_ids], query,
-                             low, high)
+                             low, high, notes)
     documents = len(candidates)
     chosen = sorted(candidates, key=lambda d: (d[2] or "", d[0]))
     if query.sample is not None and len(chosen) > query.sample:
@@ -187,27 +193,51 @@ def _matcher(conn, name: str, lexicons: Sequence[Lexicon]) -> Matcher:
     return _MATCHERS[key]
 
 
-def _candidates(conn, term_ids: list[int], query: KwicQuery, low, high) -> list[tuple]:
+def _candidates(conn, term_ids: list[int], query: KwicQuery, low, high,
+                notes: list[str]) -> list[tuple]:
+    """(id, source, published, title, link) of the documents whose stored counts mention
+    the terms, within the filters. Unless ``all_copies``, a syndicated copy is left out
+    when its cluster has an earlier document within the filters (mentioning the terms or
+    not), as trends count each cluster once, as its first document."""
+    import json
+
     from ..trends import periods
 
-    sql = ("SELECT d.id, s.name, d.published, d.title, coalesce(d.url, d.external_id, '')"
-           " FROM documents d JOIN sources s ON s.id = d.source_id WHERE d.id IN"
-           " (SELECT document_id FROM counts WHERE term_id IN"
-           f" ({','.join('?' * len(term_ids))}))")
-    args: list = list(term_ids)
+    base = " FROM documents d JOIN sources s ON s.id = d.source_id WHERE 1"
+    args: list = []
     if query.sources:
-        sql += f" AND s.name IN ({','.join('?' * len(query.sources))})"
+        base += f" AND s.name IN ({','.join('?' * len(query.sources))})"
         args += query.sources
-    found = []
-    for row in conn.execute(sql, args):
-        if query.since or query.until:
-            if row[2] is None:
-                continue
-            first, last = periods.date_bounds(row[2])
-            if first < low or last > high:
-                continue
-        found.append(row)
-    return found
+    condition, condition_args = where_sql(parse_wheres(query.where))
+    base += condition
+    args += condition_args
+
+    def inside(published: str | None) -> bool:
+        if not (query.since or query.until):
+            return True
+        if published is None:
+            return False
+        first, last = periods.date_bounds(published)
+        return low <= first and last <= high
+
+    found = [row for row in conn.execute(
+        "SELECT d.id, s.name, d.published, d.title, coalesce(d.url, d.external_id, ''),"
+        f" coalesce(d.cluster_id, d.id){base} AND d.id IN (SELECT document_id FROM counts"
+        f" WHERE term_id IN ({','.join('?' * len(term_ids))})) ORDER BY d.id",
+        [*args, *term_ids]) if inside(row[2])]
+    if query.all_copies:
+        return [row[:5] for row in found]
+    first: dict[int, int] = {}
+    for doc_id, cluster, published in conn.execute(
+            f"SELECT d.id, d.cluster_id, d.published{base} AND d.cluster_id IN"
+            " (SELECT value FROM json_each(?)) ORDER BY d.id",
+            [*args, json.dumps(sorted({row[5] for row in found}))]):
+        if cluster not in first and inside(published):
+            first[cluster] = doc_id
+    kept = [row[:5] for row in found if first.get(row[5], row[0]) == row[0]]
+    if len(kept) < len(found):
+        notes.append(copies_note(len(found) - len(kept)))
+    return kept
 
 
 def _spans(matcher: Matcher, matches, indices: dict[int, int], category: int | None):

@@ -226,7 +226,8 @@ def _distinctive(conn, lexicon_id, dense, own, top, min_count, seed) -> list[Can
         return []
     others = sorted(random.Random(seed).sample(others, min(len(others), 1000)))
     meta = {r[0]: DocumentRow(*r) for r in conn.execute(
-        "SELECT d.id, s.name, d.published, d.precision, d.word_count FROM documents d"
+        "SELECT d.id, s.name, d.published, d.precision, d.word_count,"
+        " coalesce(d.cluster_id, d.id) FROM documents d"
         " JOIN sources s ON s.id = d.source_id WHERE d.id IN"
         f" ({','.join(str(int(i)) for i in [*dense, *others])})")}
     query = DiscoverQuery(top=top, min_count=min_count, max_words=2)

@@ -29,6 +29,13 @@ def _emit(text: str, out: Path | None) -> None:
 @click.option("--reference-until", help="Reference's last date, inclusive.")
 @click.option("--reference-source", "reference_sources", multiple=True,
               help="Reference source (repeat) [default: the target's sources].")
+@click.option("--where", "where", multiple=True, metavar="FILTER",
+              help="Target documents whose field matches (repeatable, all apply):"
+                   " country=CHN, 'country in CHN,USA'.")
+@click.option("--reference-where", "reference_where", multiple=True, metavar="FILTER",
+              help="Reference documents' filter (repeatable) [default: the target's].")
+@click.option("--all-copies", is_flag=True,
+              help="Count every syndicated copy, not each cluster once.")
 @click.option("--trailing", type=click.IntRange(min=1),
               help="Temporal keyness: each --bucket period from --since to --until against"
                    " the N periods before it.")
@@ -59,13 +66,15 @@ def discover(obj: Context, names: tuple[str, ...], fmt: str, out: Path | None,
     """Words and phrases over-represented in a target against a reference (keyness).
 
     Example: monitor discover --since 2015 --until 2024 --reference-since 1995
-    --reference-until 2004
+    --reference-until 2004; monitor discover --where country=CHN --reference-where
+    'country!=CHN' --since 2015 --until 2024
     """
     from ..analysis import DiscoverQuery
     from ..analysis import discover as run_discover
 
     lexicons, failed = load_lexicons(names)
-    kw["sources"], kw["reference_sources"] = list(kw["sources"]), list(kw["reference_sources"])
+    for key in ("sources", "reference_sources", "where", "reference_where"):
+        kw[key] = list(kw[key])
     result = run_discover(obj.read_db, DiscoverQuery(**kw), lexicons)
     _emit(result.render(fmt), out)
     for note in result.notes:
@@ -81,6 +90,11 @@ def discover(obj: Context, names: tuple[str, ...], fmt: str, out: Path | None,
 @click.option("--source", "sources", multiple=True, help="Only this source (repeat).")
 @click.option("--since", help="First date, e.g. 2019, 2019-06, 2019-06-01, 2019-W05.")
 @click.option("--until", help="Last date (inclusive), partial dates ok.")
+@click.option("--where", "where", multiple=True, metavar="FILTER",
+              help="Only documents whose field matches (repeatable, all apply):"
+                   " country=CHN, party!=Republican, 'country in CHN,USA'.")
+@click.option("--all-copies", is_flag=True,
+              help="Lines from every syndicated copy, not only each cluster's first.")
 @click.option("--width", type=click.IntRange(min=0), default=8, show_default=True,
               help="Words of context on each side (characters for Chinese).")
 @click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
@@ -107,7 +121,7 @@ def kwic(obj: Context, series: tuple[str, ...], limit: int, fmt: str, out: Path 
     from ..analysis import KwicQuery
     from ..analysis import kwic as run_kwic
 
-    kw["sources"] = list(kw["sources"])
+    kw["sources"], kw["where"] = list(kw["sources"]), list(kw["where"])
     result = run_kwic(obj.read_db, KwicQuery(series=list(series), limit=limit or None, **kw))
     _emit(result.render(fmt), out)
     for note in result.notes:

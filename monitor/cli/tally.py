@@ -95,12 +95,16 @@ def print_tally(report, prefix: str = "") -> None:
 @click.option("--where", "where", multiple=True, metavar="FILTER",
               help="Only documents whose field matches (repeatable): country=CHN,"
                    " party!=Republican, 'country in CHN,USA'.")
+@click.option("--all-copies", is_flag=True,
+              help="Count every syndicated copy, not each cluster once (--by document"
+                   " always lists every document).")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True)
 @pass_context
 def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
            sources: tuple[str, ...], since: str | None, until: str | None, by: str,
-           terms: tuple[str, ...], where: tuple[str, ...], fmt: str) -> None:
+           terms: tuple[str, ...], where: tuple[str, ...], all_copies: bool,
+           fmt: str) -> None:
     """Print stored counts of terms or categories, per document or per period.
 
     Names are term labels or category paths (with their sub-categories), or either one as
@@ -112,7 +116,7 @@ def counts(obj: Context, names: tuple[str, ...], lexicon: str | None,
     from ..trends.counts import DOCUMENT_COLUMNS, PERIOD_COLUMNS, CountQuery, read_counts
     from .output import emit_rows
 
-    query = CountQuery(names, lexicon, sources, since, until, by, where, terms)
+    query = CountQuery(names, lexicon, sources, since, until, by, where, terms, all_copies)
     try:
         rows, notes = read_counts(obj.read_db, query)
     except ValueError as exc:

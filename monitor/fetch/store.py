@@ -149,7 +149,6 @@ class FetchStore:
         if self.db.cluster_copies:  # the new text gets a new fingerprint
             from ..store.clusters import cluster_document
 
-            self.conn.execute("DELETE FROM minhash_bands WHERE document_id = ?", (known.id,))
             source_id = self.conn.execute("SELECT source_id FROM documents WHERE id = ?",
                                           (known.id,)).fetchone()[0]
             cluster_document(self.conn, known.id, source_id, text, doc.title, published,

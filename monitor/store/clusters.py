@@ -106,7 +106,12 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text: str,
                      title: str | None, published: str | None, precision: str | None) -> int:
-    """Hash a stored document, find its copies in other sources, set its ``cluster_id``."""
+    """Hash a stored document, find its copies in other sources, set its ``cluster_id``.
+
+    A document hashed before (its text was updated) loses its old band rows first, so
+    that no stale band leads other documents to it.
+    """
+    conn.execute("DELETE FROM minhash_bands WHERE document_id = ?", (doc_id,))
     sig = signature(text)
     bands = band_hashes(sig)
     key = title_key(title)

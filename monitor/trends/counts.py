@@ -55,6 +55,7 @@ class CountQuery:
     by: str = "total"  # one of BY, or a document field (source, language, a meta key)
     where: tuple[str, ...] = ()  # filters such as 'country=CHN' (monitor.trends.filters)
     terms: tuple[str, ...] = ()  # ad-hoc words or phrases (monitor.trends.adhoc)
+    all_copies: bool = False  # per period: every syndicated copy, not each cluster once
 
     @property
     def field(self) -> str | None:
@@ -81,7 +82,9 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
     result): 0 where documents do not mention it, ``None`` count and docs (and
     ``total_docs`` 0) where there are no documents at all. ``by='total'`` sums over all
     time (period ``all``; undated documents count unless ``since`` or ``until`` is
-    given). Raises ValueError for an unknown or ambiguous name, an unknown lexicon or
+    given). Per period, syndicated copies count once (each cluster as its first
+    document, as in trends) unless ``all_copies``; ``by='document'`` lists every document.
+    Raises ValueError for an unknown or ambiguous name, an unknown lexicon or
     source, or a bad date.
     """
     query.validate()
@@ -94,7 +97,7 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
     bucket = query.by if query.by in periods.BUCKETS else "year"
     frame = frame_documents(conn, lexicons, bucket, query.sources, query.since, query.until,
                             parse_wheres(query.where), query.field,
-                            all_copies=query.by == "document")
+                            all_copies=query.all_copies or query.by == "document")
     if bucket != query.by:
         _one_period(conn, frame, bool(query.since or query.until), query.field)
     with temp_documents(conn, frame) as table:
