@@ -260,7 +260,7 @@ def test_sql_is_read_only_and_bounded(web) -> None:
 
 def test_metadata_facets_search_and_hidden_text(web) -> None:
     page = web.get("/demo/documents")
-    assert page.status_code == 302 and page.headers["location"].endswith("_nocol=text")
+    assert page.status_code == 302 and page.headers["location"].endswith("_nocol=text&_nocol=cjk")
     table = web.get("/demo/documents.json?_nocol=text&_facet_size=3&_size=1").json()
     assert "text" not in table["columns"]
     facets = table["facet_results"]

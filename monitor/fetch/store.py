@@ -26,7 +26,7 @@ from typing import Any
 
 from ..dates import implausible_date
 from ..documents import Document
-from ..store import Database
+from ..store import Database, cjk_pairs
 from ..text import (
     content_hash,
     count_words,
@@ -140,10 +140,10 @@ class FetchStore:
         self.conn.execute(
             "UPDATE documents SET title = ?, url = coalesce(?, url), published = ?,"
             " precision = ?, language = coalesce(?, language), word_count = ?,"
-            " content_hash = ?, text = ?, meta = ? WHERE id = ?",
+            " content_hash = ?, text = ?, meta = ?, cjk = ? WHERE id = ?",
             (doc.title, doc.url, published, precision,
              normalise_language(doc.language) or detect_language(text),
-             count_words(text), digest, text, meta, known.id),
+             count_words(text), digest, text, meta, cjk_pairs(doc.title, text), known.id),
         )
         forget_counts(self.conn, known.id)
         if self.db.cluster_copies:  # the new text gets a new fingerprint

@@ -2,12 +2,15 @@
 
 ``database`` is the :class:`Database` (transactions, migrations, documents in, rows out);
 ``schema`` is the DDL and its migrations; ``clusters`` finds syndicated copies (MinHash
-LSH) as documents are stored.
+LSH) as documents are stored; ``search`` makes the full-text index find Chinese words
+(``fts_query``).
 """
 
 from __future__ import annotations
 
 from .database import AddResult, Database, SchemaError, default_db_path, utcnow
 from .schema import SCHEMA_VERSION
+from .search import cjk_pairs, fts_query
 
-__all__ = ["SCHEMA_VERSION", "AddResult", "Database", "SchemaError", "default_db_path", "utcnow"]
+__all__ = ["SCHEMA_VERSION", "AddResult", "Database", "SchemaError", "cjk_pairs",
+           "default_db_path", "fts_query", "utcnow"]

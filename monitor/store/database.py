@@ -24,7 +24,8 @@ from ..text import (
     normalise_language,
     normalise_text,
 )
-from .schema import MIGRATIONS, SCHEMA_VERSION
+from .schema import CJK_INDEX, CJK_SEARCH, MIGRATIONS, SCHEMA_VERSION
+from .search import cjk_pairs, fill_cjk
 
 DEFAULT_DB = Path("db") / "monitor.db"
 
@@ -101,6 +102,10 @@ class Database:
             with self.transaction():
                 for statement in _split_sql(MIGRATIONS[number]):
                     self.conn.execute(statement)
+                if MIGRATIONS[number] is CJK_SEARCH:
+                    fill_cjk(self.conn)
+                    for statement in _split_sql(CJK_INDEX):
+                        self.conn.execute(statement)
                 self.conn.execute(f"PRAGMA user_version = {number + 1}")
 
     @contextmanager
@@ -175,13 +180,14 @@ class Database:
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO documents (source_id, external_id, url, title,"
                     " published, precision, ingested_at, language, word_count,"
-                    " content_hash, text, meta) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " content_hash, text, meta, cjk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         source_id, doc.external_id, doc.url, doc.title, doc.published,
                         doc.precision, now,
                         normalise_language(doc.language) or detect_language(text),
                         count_words(text), digest, text,
                         json.dumps(doc.meta, ensure_ascii=False) if doc.meta else None,
+                        cjk_pairs(doc.title, text),
                     ),
                 )
                 if cur.rowcount:
@@ -202,12 +208,14 @@ class Database:
     def index_documents(self, ids: list[int]) -> None:
         """Add documents to the full-text index, in one statement (see migration 3).
 
-        :meth:`add_documents` calls it; code that inserts into ``documents`` itself must too.
+        :meth:`add_documents` calls it; code that inserts into ``documents`` itself must too,
+        after setting each row's ``cjk`` column (``monitor.store.cjk_pairs(title, text)``).
         """
         if ids:
             self.conn.execute(
-                "INSERT INTO documents_fts (rowid, title, text) SELECT id, title, text"
-                " FROM documents WHERE id IN (SELECT value FROM json_each(?))",
+                "INSERT INTO documents_fts (rowid, title, text, cjk)"
+                " SELECT id, title, text, cjk FROM documents"
+                " WHERE id IN (SELECT value FROM json_each(?))",
                 (json.dumps(ids),))
 
     def document_count(self, source: str | None = None) -> int:

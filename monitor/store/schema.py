@@ -7,6 +7,56 @@ append a new one.
 
 from __future__ import annotations
 
+CJK_SEARCH = """
+    ALTER TABLE documents ADD COLUMN cjk TEXT;
+    DROP TRIGGER documents_ad;
+    DROP TRIGGER documents_au;
+    DROP TABLE documents_fts;
+    DROP VIEW documents_view;
+    CREATE VIEW documents_view AS
+        SELECT d.id, s.name AS source, d.external_id, d.url, d.title, d.published,
+               d.precision, d.language, d.word_count, d.ingested_at, d.meta, d.cluster_id
+        FROM documents d JOIN sources s ON s.id = d.source_id;
+    DROP VIEW term_counts;
+    CREATE VIEW term_counts AS
+        SELECT c.document_id, d.published, d.precision, s.name AS source, d.title,
+               l.name AS lexicon, t.category, t.label AS term, c.count, d.word_count,
+               d.language, d.meta
+        FROM terms t
+        CROSS JOIN counts c ON c.term_id = t.id
+        JOIN lexicons l ON l.id = t.lexicon_id
+        JOIN documents d ON d.id = c.document_id
+        JOIN sources s ON s.id = d.source_id;
+    DROP VIEW category_totals;
+    CREATE VIEW category_totals AS
+        SELECT cc.document_id, d.published, d.precision, s.name AS source, d.title,
+               l.name AS lexicon, g.path AS category, g.depth, cc.count, d.word_count,
+               d.language, d.meta
+        FROM categories g
+        CROSS JOIN category_counts cc ON cc.category_id = g.id
+        JOIN lexicons l ON l.id = g.lexicon_id
+        JOIN documents d ON d.id = cc.document_id
+        JOIN sources s ON s.id = d.source_id;
+"""
+
+#: run after CJK_SEARCH and monitor.store.search.fill_cjk, in the same transaction
+CJK_INDEX = """
+    CREATE VIRTUAL TABLE documents_fts USING fts5(
+        title, text, cjk, content="documents", content_rowid="id", tokenize="unicode61"
+    );
+    CREATE TRIGGER documents_ad AFTER DELETE ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, text, cjk)
+            VALUES ('delete', old.id, old.title, old.text, old.cjk);
+    END;
+    CREATE TRIGGER documents_au AFTER UPDATE OF title, text, cjk ON documents BEGIN
+        INSERT INTO documents_fts(documents_fts, rowid, title, text, cjk)
+            VALUES ('delete', old.id, old.title, old.text, old.cjk);
+        INSERT INTO documents_fts(rowid, title, text, cjk)
+            VALUES (new.id, new.title, new.text, new.cjk);
+    END;
+    INSERT INTO documents_fts(documents_fts) VALUES ('rebuild');
+"""
+
 MIGRATIONS: list[str] = [
     # 1: sources, documents, full-text search, run log, lexicons and counts.
     """
@@ -284,6 +334,12 @@ MIGRATIONS: list[str] = [
         JOIN sources s ON s.id = c.source_id
         WHERE c.kind = 'term';
     """,
+    # 7 (issue 11): full-text search that sqlite-utils and Datasette find (they look for
+    # content="documents" in double quotes or brackets) and that finds Chinese words: the
+    # cjk column holds a document's CJK runs as overlapping character pairs (see
+    # monitor/store/search.py), filled by Database.add_documents; then CJK_INDEX (below)
+    # recreates the index over title, text and cjk. The views gain language and meta.
+    CJK_SEARCH,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

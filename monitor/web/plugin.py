@@ -1,8 +1,9 @@
 """The Datasette plugin: its hooks, registered by :func:`monitor.web.make_datasette`.
 
 It adds the pages (``/-/trends``, ``/-/contexts``, ``/-/reports/``, ``/-/lexicons``), puts
-them in Datasette's menu, facets documents by year, and keeps the documents table page
-from loading every text (it redirects to ``?_nocol=text``).
+them in Datasette's menu, facets documents by year, keeps the documents table page
+from loading every text (it redirects to ``?_nocol=text&_nocol=cjk``), and makes the
+search box find Chinese words (:func:`monitor.store.fts_query`).
 """
 
 from __future__ import annotations
@@ -15,8 +16,15 @@ from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import Response
 
+from ..store import fts_query
 from . import lexicons_page, reports_page, trends_page
 from .app import NAME
+
+
+@hookimpl(trylast=True)
+def prepare_connection(conn):
+    """The search box finds Chinese words of any length (after Datasette's own function)."""
+    conn.create_function("escape_fts", 1, fts_query)
 
 
 @hookimpl
@@ -48,13 +56,13 @@ def register_facet_classes():
 def asgi_wrapper(datasette):
     def wrap(app):
         async def hide_text(scope, receive, send):
-            """``/<db>/documents`` without column choices: redirect to ``?_nocol=text``."""
+            """``/<db>/documents`` without column choices: leave out text and cjk."""
             if scope.get("type") == "http" and _is_documents_page(datasette, scope):
                 query = scope.get("query_string", b"").decode("latin-1")
                 names = {key for key, _ in parse_qsl(query, keep_blank_values=True)}
                 if not names & {"_col", "_nocol"}:
                     location = scope["path"] + "?" + "&".join(
-                        part for part in (query, "_nocol=text") if part)
+                        part for part in (query, "_nocol=text&_nocol=cjk") if part)
                     await Response.redirect(location).asgi_send(send)
                     return
             await app(scope, receive, send)
