@@ -132,3 +132,27 @@ def test_reports_have_an_alerts_section_and_yearly_temperature(tmp_path):
     assert "## Alerts" in summary and "## Temperature" in summary
     temperature = summary.split("## Temperature")[1].split("## ")[0]
     assert "| steady | w | flat |" in temperature and "hot" in temperature
+
+
+def test_reports_show_alerted_series_in_context(tmp_path):
+    from monitor.report import ConfigError, build_report, load_config
+
+    db = build(tmp_path)
+    week = build_report(db, period="week", for_="2024-W20", out=tmp_path / "reports")
+    summary = (week / "summary.md").read_text(encoding="utf-8")
+    context = summary.split("## In context")[1].split("\n## ")[0]
+    rows = [line for line in context.splitlines() if line.startswith("| w:")]
+    assert rows[0].startswith("| w:spike | 2024-05-1") and "| surge |" in rows[0]
+    assert len([r for r in rows if r.startswith("| w:spike |")]) == 5   # kwic_lines
+    assert len({r.split(" | ")[0] for r in rows}) <= 3                  # kwic series
+    page = (week / "kwic.html").read_text(encoding="utf-8")
+    assert "<h2>w:spike</h2>" in page and '<table class="kwic">' in page
+    assert "<mark" in page and "kwic.html" in summary
+    assert "<h2>In context</h2>" in (week / "index.html").read_text(encoding="utf-8")
+    (tmp_path / "monitor.toml").write_text("[report]\nkwic = 0\n", encoding="utf-8")
+    week = build_report(db, period="week", for_="2024-W20", out=tmp_path / "reports",
+                        config=tmp_path / "monitor.toml")
+    assert "In context" not in (week / "summary.md").read_text(encoding="utf-8")
+    (tmp_path / "monitor.toml").write_text("[report]\nkwic_lines = 0\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="report.kwic_lines: 0 is not a whole number >= 1"):
+        load_config(tmp_path / "monitor.toml")

@@ -19,6 +19,7 @@ from shared_corpora import corpus_path
 from monitor import Database, Document
 from monitor.analysis import DiscoverQuery, discover, keyness
 from monitor.analysis.tokens import phrases
+from monitor.analysis.vectorize import count_phrases
 from monitor.cli import main
 from monitor.lexicon import lexicon_from_dict
 
@@ -61,6 +62,43 @@ def test_chinese_is_segmented_and_joined_without_spaces():
     assert "人类命运共同体" in got and "和平发展道路" in got
     assert "的" not in got and not any(" " in p for p in got)
     assert "共同体坚持" not in "".join(got)     # the full stop ends the phrase
+
+
+MIXED = ["The Security Council's reform. Council meets; the rule of law in 2030 goals",
+         "U.S.-China talks \u2014 security; the nation's and the nation\u2019s 1,000 - men",
+         "推动构建人类命运共同体。坚持和平发展道路 and the rule of law's G20峰会 2030",
+         "", "2030 1,000", "Covid-19 covid-19 COVID-19 pandemic\n\nnew para - old para"]
+
+
+def _same_as_count_vectorizer(texts, max_words=3):
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    matrix, vocabulary = count_phrases(texts, max_words)
+    reference = CountVectorizer(analyzer=lambda t: phrases(t, max_words))
+    expected = reference.fit_transform(texts).tocsr()
+    names = reference.get_feature_names_out()
+    assert matrix.shape == expected.shape
+    for row in range(len(texts)):
+        got, want = matrix.getrow(row), expected.getrow(row)
+        assert {vocabulary[c]: n for c, n in zip(got.indices, got.data, strict=True)} == {
+            names[c]: n for c, n in zip(want.indices, want.data, strict=True)}, row
+
+
+@pytest.mark.parametrize("max_words", [1, 2, 3, 4])
+def test_fast_counts_equal_count_vectorizer_with_the_analyzer(max_words):
+    _same_as_count_vectorizer(MIXED, max_words)
+
+
+@pytest.mark.corpus
+def test_fast_counts_equal_count_vectorizer_on_real_speeches_and_reports():
+    texts = []
+    with gzip.open(corpus_path("ungdc/ungdc_1946_2024.jsonl.gz"), "rt") as src:
+        for i, line in enumerate(src):
+            if i % 500 == 0:
+                texts.append(json.loads(line)["text"])
+    with corpus_path("zh/government_work_reports.jsonl").open(encoding="utf-8") as src:
+        texts += [json.loads(line)["content"] for line in list(src)[7:10]]
+    _same_as_count_vectorizer(texts)
 
 
 def _db(tmp_path: Path, docs) -> Database:

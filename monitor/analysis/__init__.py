@@ -1,7 +1,8 @@
 """Analysis: beyond counting.
 
 ``keyness`` holds the statistics (log-likelihood G2, Log Ratio, Yates chi2, Monroe
-log-odds); ``tokens`` cuts texts into words and phrases; ``discover`` finds the terms and
+log-odds); ``tokens`` cuts texts into words and phrases and ``vectorize`` counts them fast;
+``discover`` finds the terms and
 phrases over-represented in a target set of documents against a reference; ``kwic``
 lists every counted occurrence of a series in its context; ``suggest`` proposes new
 lexicon entries; ``alerts`` flags series far above their baseline and quiet sources;

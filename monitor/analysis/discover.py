@@ -12,8 +12,9 @@ by default the target's sources and filters); with only ``reference_sources`` or
 keyness). Syndicated copies count once (the first document of each cluster) unless
 ``all_copies``.
 
-Counting is scikit-learn's ``CountVectorizer`` with the analyzer of
-:mod:`monitor.analysis.tokens`; corpus sizes are the documents' stored word counts.
+Counting is :mod:`monitor.analysis.vectorize` (the matrix scikit-learn's
+``CountVectorizer`` gives with the analyzer of :mod:`monitor.analysis.tokens`, made with
+numpy over word ids); corpus sizes are the documents' stored word counts.
 """
 
 from __future__ import annotations
@@ -210,14 +211,9 @@ def _temporal_groups(conn, query: DiscoverQuery, notes: list[str], copies: list[
 
 
 def _count(conn, ids: list[int], max_words: int):
-    from sklearn.feature_extraction.text import CountVectorizer
+    from .vectorize import count_phrases
 
-    from .tokens import phrases
-
-    vectorizer = CountVectorizer(analyzer=lambda text: phrases(text, max_words),
-                                 dtype=np.int32)
-    matrix = vectorizer.fit_transform(read_texts(conn, ids)).tocsr()
-    return matrix, vectorizer.get_feature_names_out()
+    return count_phrases(read_texts(conn, ids), max_words)
 
 
 def _rank(matrix, vocabulary, row_of, target, reference, query, period) -> list[KeyTerm]:

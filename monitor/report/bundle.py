@@ -32,6 +32,7 @@ from ..trends.data import (
 from ..trends.series import TrendQuery, rates, trend
 from .config import ChartSpec, Config, ConfigError, load_config
 from .health import source_health
+from .insights import analysis_sections
 from .render import Section, render_html, render_markdown, write_csv
 
 SPAN = {"day": 60, "week": 26, "month": 24, "quarter": 12, "year": 20, "decade": 10}
@@ -296,7 +297,7 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
         notes.insert(0, f"No documents are dated in {key}. For a historical corpus pass"
                         f" --for latest (the latest {kind} with documents) or --for <{kind} id>.")
     notes[:0] = [f"Source {h.source}: {h.warning}." for h in health if h.warning]
-    analysis = _analysis_sections(db, cfg, kind, key, rows, folder)
+    analysis = analysis_sections(db, cfg, kind, key, rows, folder)
     sections = _sections(cfg, kind, rows, by_source, charts, folder)
     sections[1:1] = analysis
     sections.insert(1, Section(
@@ -310,39 +311,6 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
                                        encoding="utf-8")
     (folder / "index.html").write_text(render_html(title, intro, sections, notes),
                                        encoding="utf-8")
-
-
-def _analysis_sections(db: Database, cfg: Config, kind: str, key: str, rows: list[TermRow],
-                       folder: Path) -> list[Section]:
-    """The "Alerts" section (every report; also alerts.csv) and, in a yearly report, the
-    terms' temperature tiers."""
-    from ..analysis import AlertQuery, alerts, tier_of
-
-    try:
-        found = alerts(db, AlertQuery(period=kind, for_=key, sources=list(cfg.sources)))
-    except ValueError as exc:
-        out = [Section("Alerts", f"Not tested: {exc}.", [], [])]
-    else:
-        (folder / "alerts.csv").write_text(found.render("csv"), encoding="utf-8")
-        out = [Section(
-            "Alerts", f"{len(found.active)} {_plural(len(found.active), 'alert')} among"
-            f" {found.tested} series tested. Rule: EARS C2 on the share of documents"
-            f" mentioning each category, against the 7 {kind}s ending 2 before this one"
-            " (C2 >= 3 and at least 5 documents); suppressed when a source's volume fell.",
-            ["kind", "status", "name", "documents", "C2 / ratio", "what"],
-            [[a.kind, a.status, a.name, str(a.docs),
-              "-" if a.score is None else f"{a.score:.1f}", a.message]
-             for a in found.alerts])]
-    if kind == "year":
-        hot = sorted((r for r in rows if r.count), key=lambda r: -r.share)[: cfg.top]
-        out.append(Section(
-            "Temperature", "China Media Project style tiers by the share of documents"
-            " mentioning each term this year: boiling >= 20%, hot >= 10%, warm >= 5%,"
-            " tepid >= 2%, cool >= 0.5%, cold below.",
-            ["term", "lexicon", "category", "share of documents", "tier"],
-            [[r.term, r.lexicon, r.category, f"{100 * r.share:.1f}%", tier_of(r.share) or "-"]
-             for r in hot]))
-    return out
 
 
 def _TERM_COLUMNS(compare: str) -> list[str]:

@@ -65,6 +65,8 @@ class Config:
     sources: list[str] = field(default_factory=list)
     events: Path | None = None
     charts: list[ChartSpec] = field(default_factory=list)
+    kwic: int = 3  # series shown in context (alerts, then risers, then top terms)
+    kwic_lines: int = 5  # lines of each, from as many documents drawn at random
 
 
 def find_config(path: str | os.PathLike[str] | None = None) -> Path | None:
@@ -109,6 +111,8 @@ def parse_config(data: dict[str, Any], where: str = "monitor.toml", base: Path |
     config.min_count = check.integer("report.min_count", report, config.min_count, 0)
     config.sources = check.strings("report.sources", report, [])
     config.events = check.file("report.events", report)
+    config.kwic = check.integer("report.kwic", report, config.kwic, 0)
+    config.kwic_lines = check.integer("report.kwic_lines", report, config.kwic_lines, 1)
     charts = report.get("charts", [])
     if not isinstance(charts, list) or not all(isinstance(c, dict) for c in charts):
         raise ConfigError(f"{where}: report.charts: write each chart as a [[report.charts]] table")
