@@ -7,13 +7,14 @@ import json
 import random
 from itertools import combinations
 
+import pytest
 from click.testing import CliRunner
 from shared_corpora import corpus_path
 
 from monitor import Database, Document
 from monitor.cli import main
 from monitor.lexicon import lexicon_from_dict
-from monitor.store.clusters import list_clusters
+from monitor.store.clusters import contained, list_clusters, signature, similarity
 from monitor.tally import tally_documents
 from monitor.trends import TrendQuery, trend
 
@@ -74,6 +75,26 @@ def test_copies_across_sources_cluster_and_count_once(tmp_path):
     res = runner.invoke(main, ["--db", str(db.path), "trend", "gas", "--measure", "count",
                                "--all-copies", "--format", "csv"])
     assert res.exit_code == 0 and ",4," in res.output.splitlines()[1]
+
+
+def test_trimmed_and_padded_copies_cluster_by_containment(tmp_path):
+    rng = random.Random(5)
+    vocabulary = [f"w{i}" for i in range(400)]
+    paragraphs = [" ".join(rng.choice(vocabulary) for _ in range(60)) for _ in range(5)]
+    story = "\n\n".join(paragraphs)
+    trimmed = "By Ann Lee, Staff Writer\n\n" + "\n\n".join(paragraphs[:4]) + (
+        "\n\nCopyright 2024 Daily Post. All rights reserved. Sign up for our newsletter"
+        " to get the top stories of the day in your inbox.")
+    db = Database(tmp_path / "c.db")
+    db.add_documents([doc(story, "wire", "2024-03-05", "w", "Ministers agree on gas storage"),
+                      doc(trimmed, "post", "2024-04-20", "p", "Gas deal: what it means"),
+                      doc(paragraphs[0], "brief", "2024-03-05", "b", "In brief")])
+    cluster = dict(db.conn.execute("SELECT external_id, cluster_id FROM documents"))
+    score = similarity(signature(story), signature(trimmed))
+    assert 0.5 <= score < 0.8                    # not a copy by Jaccard alone
+    assert cluster["p"] == cluster["w"]          # but 4 of its 5 paragraphs are the story's
+    assert cluster["b"] != cluster["w"]          # a paragraph of it is not a copy
+    assert contained(0.5, 100, 100) == pytest.approx(2 / 3)
 
 
 def test_documents_stored_before_clustering_are_hashed_by_duplicates(tmp_path):
@@ -152,4 +173,4 @@ def test_precision_and_recall_on_rewritten_article_pages(tmp_path):
     recall = hits / len(truth_pairs)
     print(f"syndicated copies: {len(docs)} documents, {len(truth_pairs)} true pairs,"
           f" precision {precision:.3f}, recall {recall:.3f}")
-    assert precision >= 0.98 and recall >= 0.9, (precision, recall)
+    assert precision >= 0.98 and recall >= 0.98, (precision, recall)

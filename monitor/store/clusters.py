@@ -10,12 +10,15 @@ finding candidates is a few index probes however large the database. A candidate
 copy when the signatures agree on at least 80% of their values (estimated Jaccard >= 0.8),
 or on at least 50% when the normalised titles are equal (at least 4 words) and the
 documents are dated within 7 days of each other: a wire story keeps its headline while
-outlets trim or pad its text.
+outlets trim or pad its text; or on at least 50% when at least 80% of the shorter text's
+shingles are in the other (containment, estimated from the Jaccard similarity and the two
+numbers of shingles): a copy trimmed by a paragraph and padded with a byline and boilerplate.
 
-Copies are looked for only in *other* sources: within one source a near-identical text is a
-revision or dated update of the same article, not a syndicated copy. A new copy joins the
-cluster of its closest match; ``documents.cluster_id`` is the id of the cluster's first
-document (a document with no copy is its own cluster).
+Copies are looked for only in *other* sources, and a cluster takes one document per source:
+within one source a near-identical text is a revision or dated update of the same article,
+not a syndicated copy. A new copy joins the cluster of its closest match;
+``documents.cluster_id`` is the id of the cluster's first document (a document with no
+copy is its own cluster).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ NUM_PERM = 64
 BANDS, ROWS = 16, 4
 THRESHOLD = 0.8
 TITLE_THRESHOLD = 0.5
+CONTAINED = 0.8
 TITLE_DAYS = 7
 SHINGLE = 5
 _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
@@ -75,13 +79,24 @@ def _split_cjk(word: str) -> list[str]:
 
 def signature(text: str) -> np.ndarray:
     """The MinHash signature (``NUM_PERM`` uint32 values) of the text's shingles."""
+    return _signature(shingle_hashes(text))
+
+
+def _signature(shingles: np.ndarray) -> np.ndarray:
     from datasketch import MinHash
 
     if not _TEMPLATE:  # permutations drawn once; copies are cheap
         _TEMPLATE.append(MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32"))
     minhash = _TEMPLATE[0].copy()
-    minhash.update_batch(shingle_hashes(text))
+    minhash.update_batch(shingles)
     return minhash.hashvalues.astype(np.uint32)
+
+
+def contained(score: float, size: int, other_size: int) -> float:
+    """The share of the smaller text's shingles found in the other, estimated from their
+    Jaccard similarity ``score`` and their numbers of shingles:
+    ``|A & B| = J / (1 + J) * (|A| + |B|)``."""
+    return score / (1 + score) * (size + other_size) / max(1, min(size, other_size))
 
 
 def band_hashes(sig: np.ndarray) -> list[int]:
@@ -112,7 +127,8 @@ def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text
     that no stale band leads other documents to it.
     """
     conn.execute("DELETE FROM minhash_bands WHERE document_id = ?", (doc_id,))
-    sig = signature(text)
+    shingles = shingle_hashes(text)
+    sig = _signature(shingles)
     bands = band_hashes(sig)
     key = title_key(title)
     best, best_score = None, 0.0
@@ -131,13 +147,20 @@ def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text
             "SELECT d.source_id, d.published, d.precision, coalesce(d.cluster_id, d.id),"
             " m.signature FROM documents d JOIN minhash_signatures m ON m.document_id = d.id"
             " WHERE d.id = ?", (other,)).fetchone()
-        if row is None or row[0] == source_id:
-            continue
+        if row is None or row[0] == source_id or conn.execute(
+                "SELECT 1 FROM documents WHERE cluster_id = ? AND source_id = ? LIMIT 1",
+                (row[3], source_id)).fetchone():
+            continue  # a cluster holds one document per source: the rest are updates
         score = similarity(sig, np.frombuffer(row[4], dtype=np.uint32))
         need = bar
         if bar < 0 or score < THRESHOLD:
             need = TITLE_THRESHOLD if _close(published, precision, row[1], row[2]) and (
                 key is not None) and _same_title(conn, other, key) else THRESHOLD
+        if score < need and score >= TITLE_THRESHOLD:  # a trimmed or padded copy?
+            (other_text,) = conn.execute("SELECT text FROM documents WHERE id = ?",
+                                         (other,)).fetchone()
+            if contained(score, len(shingles), len(shingle_hashes(other_text))) >= CONTAINED:
+                need = score
         if score >= need and score > best_score:
             best, best_score = row[3], score
     cluster = best if best is not None else doc_id
