@@ -73,6 +73,18 @@ def test_an_outage_raises_a_health_alert_and_suppresses_series(tmp_path):
     assert result.active[0].message.startswith("source b: 0 documents in 2024-W20")
 
 
+def test_where_filters_the_series_and_the_source_volumes(tmp_path):
+    db = build(tmp_path, outage=True)
+    result = alerts(db, AlertQuery(period="week", today=TODAY, where=["source=a"]))
+    assert [(a.kind, a.name, a.status) for a in result.alerts] == [
+        ("series", "w:spike", "alert")]           # source b's outage is outside the filter
+    other = alerts(db, AlertQuery(period="week", today=TODAY, where=["source=b"]))
+    assert [(a.kind, a.name) for a in other.alerts] == [("source", "b")]
+    res = CliRunner().invoke(main, ["--db", str(db.path), "alerts", "--for", "2024-W20",
+                                    "--where", "source"])
+    assert res.exit_code == 2 and res.output.startswith("error: cannot read filter")
+
+
 def test_the_current_period_is_never_tested(tmp_path):
     db = build(tmp_path)
     with pytest.raises(ValueError, match="not complete yet"):

@@ -127,6 +127,10 @@ def test_cli_formats(mini, tmp_path, monkeypatch):
     assert '<a href="https://example.org/1">' in html
     csv_text = runner.invoke(main, [*base, "--format", "csv"]).stdout
     assert csv_text.splitlines()[0].startswith("series,document_id,source,published")
+    news = runner.invoke(main, [*base, "--where", "source=news", "--format", "json"]).stdout
+    assert {row["source"] for row in json.loads(news)["rows"]} == {"news"}
+    bad = runner.invoke(main, [*base, "--where", "source"])
+    assert bad.exit_code == 2 and bad.output.startswith("error: cannot read filter")
     bad = runner.invoke(main, ["--db", str(db.path), "kwic", "nope"])
     assert bad.exit_code == 2 and bad.output.startswith("error: unknown series 'nope'")
 

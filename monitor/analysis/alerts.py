@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 
 from ..store import Database
-from ..trends import TrendQuery, periods, trend
+from ..trends import TrendQuery, parse_wheres, periods, trend, where_sql
 from .output import render
 
 BASELINE = 7
@@ -42,6 +42,7 @@ class AlertQuery:
     for_: str | None = None  # the period id to test; default the last complete one
     series: list[str] = field(default_factory=list)  # default: every category
     sources: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)  # document filters: 'country=CHN'
     lexicon: str | None = None
     threshold: float = 3.0
     min_count: int = 5
@@ -50,6 +51,7 @@ class AlertQuery:
 
     def __post_init__(self) -> None:
         periods.check_bucket(self.period)
+        self.where = [str(w) for w in parse_wheres(self.where)]
         if self.min_count < 1:
             raise ValueError("--min-count must be at least 1")
 
@@ -111,7 +113,7 @@ def alerts(db: Database, query: AlertQuery) -> Alerts:
     if names:
         result = trend(db, TrendQuery(series=names, bucket=bucket, sources=query.sources,
                                       lexicon=query.lexicon, since=baseline[0],
-                                      until=period))
+                                      until=period, where=tuple(query.where)))
         notes += result.notes
         for name in result.series:
             rows = {r.period: r for r in result.select(name)}
@@ -169,8 +171,9 @@ def _source_health(db: Database, period: str, baseline: list[str],
     sql = ("SELECT s.name, d.published, d.precision FROM documents d JOIN sources s"
            " ON s.id = d.source_id WHERE d.published IS NOT NULL")
     first_year = str(periods.start(baseline[0], bucket).year)
+    condition, args = where_sql(parse_wheres(query.where))
     for source, published, precision in db.conn.execute(
-            sql + " AND d.published >= ?", (first_year,)):
+            sql + " AND d.published >= ?" + condition, (first_year, *args)):
         if query.sources and source not in query.sources:
             continue
         key = periods.bucket_key(published, precision, bucket)

@@ -169,6 +169,9 @@ def suggest(obj: Context, lexicon: str, category: str | None, out: Path | None, 
 @click.option("--series", "series", multiple=True,
               help="Series to test (repeat) [default: every category of every lexicon].")
 @click.option("--source", "sources", multiple=True, help="Only this source (repeat).")
+@click.option("--where", "where", multiple=True, metavar="FILTER",
+              help="Only documents whose field matches (repeatable, all apply):"
+                   " country=CHN, 'country in CHN,USA'.")
 @click.option("--lexicon", help="Only this lexicon's categories / look series up in it.")
 @click.option("--threshold", type=float, default=3.0, show_default=True,
               help="EARS C2 score that raises an alert.")
@@ -181,7 +184,7 @@ def suggest(obj: Context, lexicon: str, category: str | None, out: Path | None, 
 @pass_context
 @_run
 def alerts(obj: Context, fmt: str, out: Path | None, series: tuple[str, ...],
-           sources: tuple[str, ...], **kw) -> None:
+           sources: tuple[str, ...], where: tuple[str, ...], **kw) -> None:
     """Series far above their trailing baseline, and sources whose volume fell.
 
     Example: monitor alerts --period week
@@ -190,7 +193,7 @@ def alerts(obj: Context, fmt: str, out: Path | None, series: tuple[str, ...],
     from ..analysis import alerts as run_alerts
 
     result = run_alerts(obj.read_db, AlertQuery(series=list(series), sources=list(sources),
-                                                **kw))
+                                                where=list(where), **kw))
     _emit(result.render(fmt), out)
     for note in result.notes:
         click.echo(f"note: {note}", err=True)
