@@ -6,7 +6,6 @@ import html
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 import time
@@ -313,29 +312,32 @@ def test_a_missing_or_old_database_is_a_one_line_error(tmp_path: Path) -> None:
         " first)"]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def test_monitor_serve_listens_on_localhost_only(web_demo, tmp_path: Path) -> None:
-    port = free_port()
+def test_monitor_serve_listens_on_localhost_and_opens_the_browser(web_demo,
+                                                                  tmp_path: Path) -> None:
+    """``--port 0 --open``: the URL printed and the one given to the browser (``$BROWSER``,
+    a script recording it, as no desktop is here) name the port bound, on 127.0.0.1."""
+    opened = tmp_path / "opened.txt"
+    browser = tmp_path / "browser.sh"
+    browser.write_text(f'#!/bin/sh\nprintf "%s" "$1" > {opened}\n', encoding="utf-8")
+    browser.chmod(0o755)
+    env = {**os.environ, "BROWSER": f"{browser} %s", "DISPLAY": "", "WAYLAND_DISPLAY": ""}
     server = subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--db", str(web_demo[0]), "serve", "--port",
-         str(port), "--reports", str(web_demo[1])],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        [sys.executable, "-m", "monitor", "--db", str(web_demo[0]), "serve", "--port", "0",
+         "--open", "--reports", str(web_demo[1])],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, text=True)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/-/trends", timeout=5) as r:
-                    assert r.status == 200 and b"Trends" in r.read()
-                break
-            except OSError:
-                assert server.poll() is None, server.stderr.read().decode()
-                assert time.monotonic() < deadline, "monitor serve did not start"
-                time.sleep(0.2)
+        deadline = time.monotonic() + 60
+        while not opened.exists() or not opened.read_text(encoding="utf-8"):
+            assert server.poll() is None, server.stderr.read()
+            assert time.monotonic() < deadline, "monitor serve --open opened no browser"
+            time.sleep(0.2)
+        url = opened.read_text(encoding="utf-8")
+        match = re.fullmatch(r"http://127\.0\.0\.1:(\d+)/-/trends", url)
+        assert match and match.group(1) != "0", url
+        assert server.stderr.readline() == f"serving {web_demo[0]} at {url} (Ctrl-C stops)\n"
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200 and b"Trends" in response.read()
+        port = match.group(1)
         listening = subprocess.run(["ss", "-ltnH", f"sport = :{port}"], capture_output=True,
                                    text=True, check=False).stdout
         if listening:

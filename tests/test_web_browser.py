@@ -88,9 +88,9 @@ def page(browser):
     context.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page, name: str, full_page: bool = True) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
 
 
 def cli(db_path: Path, *args: str) -> str:
@@ -149,6 +149,39 @@ def test_pick_a_series_see_the_chart_click_a_point_download_the_csv(server, page
         "1960", "--format", "csv")
 
 
+def test_filters_field_panels_and_a_term_from_the_form(server, page) -> None:
+    base, db_path = server
+    cli(db_path, "trend", "--term", "atomic bomb")  # the CLI counts it; the view reads it
+    page.goto(base + "/-/trends")
+    page.fill("input[aria-label='series 1']", "hard_power")
+    page.fill("input[aria-label='term 1']", "atomic bomb")
+    page.fill("input[aria-label='where 1']", "party in Democratic,Republican")
+    page.fill("input[name=by]", "party")
+    page.select_option("select[name=measure]", "count")
+    page.fill("input[name=since]", "1945")
+    page.click("input[type=submit]")
+    page.wait_for_selector("#chart svg")
+    assert page.url.endswith("/-/trends?series=hard_power&term=atomic+bomb&measure=count"
+                             "&since=1945&by=party&where=party+in+Democratic%2CRepublican")
+    shot(page, "trends-where-by-term", full_page=False)  # the form and chart, not the table
+    expected = json.loads(cli(db_path, "trend", "hard_power", "--term", "atomic bomb",
+                              "--measure", "count", "--since", "1945", "--by", "party",
+                              "--where", "party in Democratic,Republican", "--format", "json"))
+    header = page.locator("#trend-table thead th").all_inner_texts()
+    values = page.eval_on_selector_all(
+        "#trend-table tbody tr",
+        "rows => rows.map(r => [...r.cells].map(c => JSON.parse(c.dataset.value)))")
+    assert [dict(zip(header, row, strict=True)) for row in values] == expected["rows"]
+    assert {(r["series"], r["source"]) for r in expected["rows"]} == {
+        (s, p) for s in ("hard_power", "atomic bomb") for p in ("Democratic", "Republican")}
+    point = next(r for r in expected["rows"] if r["series"] == "atomic bomb" and r["count"])
+    link = page.locator("#trend-table a[href*='term=atomic']").first.get_attribute("href")
+    page.goto(base + link)
+    assert page.title() == f"Contexts: atomic bomb in {point['period']}"
+    assert page.locator("#kwic tbody tr").count() == point["count"]
+    shot(page, "contexts-term")
+
+
 def test_a_bad_parameter_shows_the_error_on_the_page(server, page) -> None:
     base, _ = server
     page.goto(base + "/-/trends?series=securty")
@@ -166,6 +199,7 @@ def test_lexicons_reports_and_tables_pages(server, page) -> None:
     assert page.locator("#test-matches tbody tr").count() >= 2
     shot(page, "lexicons")
     page.goto(base + "/-/reports/")
+    shot(page, "reports")
     page.locator("#entries a").first.click()
     page.wait_for_load_state()
     assert page.url.endswith("/index.html")

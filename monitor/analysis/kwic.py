@@ -19,7 +19,7 @@ from __future__ import annotations
 import html
 import random
 import re
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import asdict, dataclass, field
 
 from ..lexicon import Lexicon, LexiconError, Matcher, category_spans, resolve_lexicon
@@ -112,12 +112,14 @@ class Kwic:
         return f'{style}<table class="kwic">{head}{"".join(rows)}</table>'
 
 
-def kwic(db: Database, query: KwicQuery, lexicons: Sequence[Lexicon] = ()) -> Kwic:
+def kwic(db: Database, query: KwicQuery, lexicons: Sequence[Lexicon] = (),
+         document_ids: Collection[int] | None = None) -> Kwic:
     """The query's lines, oldest documents first (or ``sample`` documents at random).
 
     ``lexicons`` are used for the series' lexicon when given, else it is found by name in
-    the lexicon folders (or at the path it was tallied from). ValueError on an unknown
-    series or source, or when the lexicon changed since it was tallied.
+    the lexicon folders (or at the path it was tallied from). ``document_ids`` keeps only
+    those documents (the web view's documents behind one point of a trend). ValueError on
+    an unknown series or source, or when the lexicon changed since it was tallied.
     """
     conn = db.conn
     check_sources(conn, query.sources)
@@ -140,6 +142,8 @@ def kwic(db: Database, query: KwicQuery, lexicons: Sequence[Lexicon] = ()) -> Kw
         plans.append((series, matcher, indices, category))
     candidates = _candidates(conn, [tid for s, *_ in plans for tid in s.term_ids], query,
                              low, high, notes)
+    if document_ids is not None:
+        candidates = [c for c in candidates if c[0] in document_ids]
     documents = len(candidates)
     chosen = sorted(candidates, key=lambda d: (d[2] or "", d[0]))
     if query.sample is not None and len(chosen) > query.sample:

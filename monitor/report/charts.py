@@ -298,11 +298,18 @@ def _ticks(ax, trend: Trend) -> None:
 def _shade_empty(ax, trend: Trend, group: str) -> None:
     """Grey out buckets with no tallied documents: they have no value (not 0) to draw."""
     rows = trend.select(trend.series[0], group)
-    empty = [r.period for r in rows if r.total_docs == 0]
-    if len(empty) < len(rows):
-        for key in empty:
-            first, last = periods.start(key), periods.end(key)
-            ax.axvspan(first, last + timedelta(days=1), color="#eeeeee", lw=0, zorder=0)
+    if all(r.total_docs == 0 for r in rows):
+        return
+    runs: list[list[str]] = []  # consecutive empty buckets: one span each (weeks add up)
+    for previous, row in zip([None, *rows[:-1]], rows, strict=True):
+        if row.total_docs == 0:
+            if previous is not None and previous.total_docs == 0:
+                runs[-1][1] = row.period
+            else:
+                runs.append([row.period, row.period])
+    for first, last in runs:
+        ax.axvspan(periods.start(first), periods.end(last) + timedelta(days=1),
+                   color="#eeeeee", lw=0, zorder=0)
 
 
 def _draw_events(ax, trend: Trend, events: list[Event]) -> None:

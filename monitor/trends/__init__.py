@@ -10,7 +10,7 @@ resolves series names and selects documents; ``filters`` parses ``--where`` filt
 from __future__ import annotations
 
 from . import periods
-from .adhoc import adhoc_lexicon, ensure_terms, is_adhoc
+from .adhoc import adhoc_lexicon, ensure_terms, is_adhoc, tallied_terms
 from .counts import CountQuery, read_counts
 from .filters import Where, parse_where, parse_wheres, where_sql
 from .periods import BUCKETS
@@ -19,5 +19,5 @@ from .series import CSV_COLUMNS, MEASURES, Trend, TrendQuery, TrendRow, trend, w
 __all__ = [
     "BUCKETS", "CSV_COLUMNS", "MEASURES", "CountQuery", "Trend", "TrendQuery", "TrendRow",
     "Where", "adhoc_lexicon", "ensure_terms", "is_adhoc", "parse_where", "parse_wheres",
-    "periods", "read_counts", "trend", "where_sql", "wilson",
+    "periods", "read_counts", "tallied_terms", "trend", "where_sql", "wilson",
 ]

@@ -13,6 +13,7 @@ incrementally) reuse the stored counts, so asking again is instant.
 from __future__ import annotations
 
 import hashlib
+import shlex
 from collections.abc import Sequence
 
 from ..lexicon import Lexicon, LexiconError, lexicon_from_dict
@@ -59,4 +60,37 @@ def ensure_terms(db: Database, terms: Sequence[str],
     return {term: f"{lex.name}:{lex.terms[0].label}" for term, lex in lexicons.items()}
 
 
-__all__ = ["PREFIX", "adhoc_lexicon", "adhoc_name", "ensure_terms", "is_adhoc"]
+def tallied_terms(db: Database, terms: Sequence[str],
+                  notes: list[str] | None = None) -> dict[str, str]:
+    """Like :func:`ensure_terms` but read-only: ``{term: series}`` for terms tallied before.
+
+    ValueError names the command that tallies a term never counted; a term whose counts
+    miss documents ingested since adds a note (to ``notes``) saying how many.
+    """
+    found = {}
+    for term in dict.fromkeys(terms):
+        lexicon = adhoc_lexicon(term)
+        row = db.conn.execute("SELECT id, fingerprint FROM lexicons WHERE name = ?",
+                              (lexicon.name,)).fetchone()
+        text = " ".join(term.split())
+        if row is None or row[1] != lexicon.fingerprint:
+            raise ValueError(
+                f"--term {text!r} has not been counted yet, and this view is read-only:"
+                f" run {_command(db, text)} once (it tallies the term), then reload")
+        (missing,) = db.conn.execute(
+            "SELECT count(*) FROM documents WHERE id NOT IN"
+            " (SELECT document_id FROM tallied WHERE lexicon_id = ?)", (row[0],)).fetchone()
+        if missing and notes is not None:
+            notes.append(f"--term {text!r} was counted before {missing} of the documents were"
+                         f" ingested, which are left out: run {_command(db, text)} to count them")
+        found[term] = f"{lexicon.name}:{lexicon.terms[0].label}"
+    return found
+
+
+def _command(db: Database, text: str) -> str:
+    where = f" --db {shlex.quote(str(db.path))}" if getattr(db, "path", None) else ""
+    return f"monitor{where} trend --term {shlex.quote(text)}"
+
+
+__all__ = ["PREFIX", "adhoc_lexicon", "adhoc_name", "ensure_terms", "is_adhoc",
+           "tallied_terms"]

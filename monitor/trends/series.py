@@ -30,7 +30,7 @@ from typing import IO
 
 from ..store import Database
 from . import periods
-from .adhoc import ensure_terms
+from .adhoc import ensure_terms, tallied_terms
 from .backfilled import backfilled_series_counts
 from .data import frame_documents, resolve_series, series_counts, temp_documents, word_unit
 from .filters import parse_wheres
@@ -211,13 +211,22 @@ def wilson(k: float, n: float, z: float = Z90) -> tuple[float | None, float | No
     return max(0.0, centre - half), min(1.0, centre + half)
 
 
-def trend(db: Database, query: TrendQuery) -> Trend:
-    """Run a trend query. Raises ValueError for an unknown or ambiguous series."""
+def trend(db: Database, query: TrendQuery, *, tally_terms: bool = True,
+          max_rows: int | None = None) -> Trend:
+    """Run a trend query. Raises ValueError for an unknown or ambiguous series.
+
+    Ad-hoc ``terms`` are tallied first (a write) unless ``tally_terms`` is false: then
+    only terms counted before are read (the web view), others are a ValueError. A result
+    of more than ``max_rows`` rows is a ValueError before any row is built.
+    """
     conn = db.conn
-    adhoc = ensure_terms(db, query.terms) if query.terms else {}
+    notes: list[str] = []
+    adhoc = {}
+    if query.terms:
+        adhoc = (ensure_terms(db, query.terms) if tally_terms
+                 else tallied_terms(db, query.terms, notes))
     names = [name for name in dict.fromkeys([*query.series, *(query.ratio or ())])
              if name not in adhoc]
-    notes: list[str] = []
     resolved = {name: resolve_series(conn, name, query.lexicon, notes) for name in names}
     for term, series_name in adhoc.items():
         resolved[term] = resolve_series(conn, series_name)
@@ -240,6 +249,8 @@ def trend(db: Database, query: TrendQuery) -> Trend:
     keys = periods.span(buckets[0], buckets[-1]) if buckets else []
     sources = sorted(frame.sources)
     groups = sorted({key[2] for key in frame.totals}) if grouped else ["all"]
+    if max_rows is not None:
+        _check_size(query, len(keys), len(resolved) + bool(query.ratio), len(groups), max_rows)
     totals = _by_group(frame.totals.items(), grouped, lambda k: (k[0], k[1]))
     rows: dict[str, list[TrendRow]] = {}
     for name, series in resolved.items():
@@ -270,6 +281,16 @@ def trend(db: Database, query: TrendQuery) -> Trend:
         notes=notes, excluded=dict(frame.excluded_counts()),
         unit=word_unit(list(resolved.values())),
     )
+
+
+def _check_size(query: TrendQuery, buckets: int, series: int, groups: int,
+                most: int) -> None:
+    if buckets * series * groups > most:
+        raise ValueError(
+            f"this trend has {buckets * series * groups:,} rows ({buckets:,} {query.bucket}"
+            f" buckets x {series} series x {groups} group{'s' * (groups != 1)}), more than"
+            f" the {most:,} allowed here: choose a coarser bucket, a shorter --since/--until,"
+            " fewer series or fewer groups")
 
 
 def _by_group(items, by_source: bool, head) -> dict[tuple, tuple[int, int]]:

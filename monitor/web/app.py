@@ -80,8 +80,12 @@ def check_database(path: Path) -> set[str]:
 
 def make_datasette(database: str | Path, *, reports: str | Path = "reports",
                    events: list[str | Path] | None = None,
-                   settings: dict[str, Any] | None = None) -> Any:
+                   settings: dict[str, Any] | None = None,
+                   time_limit_ms: int = TREND_TIME_LIMIT_MS) -> Any:
     """A ``datasette.app.Datasette`` serving ``database`` read-only with the plugin.
+
+    ``time_limit_ms`` bounds the SQL of one trend, chart or contexts page (``settings``
+    such as ``sql_time_limit_ms`` bound Datasette's own pages).
 
     Raises ServeError when the file is missing, not a monitor database or of another
     schema version, and ValueError for an events file that does not load.
@@ -94,7 +98,7 @@ def make_datasette(database: str | Path, *, reports: str | Path = "reports",
 
     path = Path(database)
     tables = check_database(path)
-    config = WebConfig(path, Path(reports), [Path(e) for e in events or []])
+    config = WebConfig(path, Path(reports), [Path(e) for e in events or []], time_limit_ms)
     for file in config.events:
         load_events(file)  # fail now, with the file's name, rather than on every page
     if not pm.is_registered(plugin):

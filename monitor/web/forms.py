@@ -7,14 +7,17 @@ the CLI (they come from the same checks in :class:`~monitor.trends.TrendQuery`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from urllib.parse import urlencode
 
 from ..trends import BUCKETS, MEASURES, TrendQuery
 
 KINDS = ("line", "bars", "stacked")
-MAX_SERIES = 12
+MAX_SERIES = 12  # series and ad-hoc terms together
+MAX_FILTERS = 8
 MAX_LENGTH = 200
+FIELD_RE = re.compile(r"[A-Za-z_][\w.\-]*")  # a document field (monitor.trends.filters)
 
 
 class FormError(ValueError):
@@ -38,6 +41,10 @@ class TrendForm:
     ratio: list[str] = field(default_factory=list)
     kind: str = "line"
     events: str = ""
+    terms: list[str] = field(default_factory=list)
+    where: list[str] = field(default_factory=list)
+    by: str = ""
+    all_copies: bool = False
 
     @classmethod
     def from_args(cls, args) -> TrendForm:
@@ -61,16 +68,23 @@ class TrendForm:
             smooth=one("smooth", "1") or "1", center=_flag(one("center")),
             ratio=[one("ratio_a"), one("ratio_b")] if one("ratio_a") or one("ratio_b") else [],
             kind=one("kind", "line") or "line", events=one("events"),
+            terms=list(dict.fromkeys(" ".join(t.split()) for t in many("term"))),
+            where=many("where"), by=one("by"), all_copies=_flag(one("all_copies")),
         )
 
     @property
     def is_blank(self) -> bool:
-        return not self.series and not self.ratio
+        return not self.series and not self.ratio and not self.terms
 
     def query(self) -> TrendQuery:
         """The trend query; FormError (a ValueError) with the CLI's message if it is bad."""
-        if len(self.series) > MAX_SERIES:
-            raise FormError(f"at most {MAX_SERIES} series at a time")
+        if len(self.series) + len(self.terms) > MAX_SERIES:
+            raise FormError(f"at most {MAX_SERIES} series and terms at a time")
+        if len(self.where) > MAX_FILTERS:
+            raise FormError(f"at most {MAX_FILTERS} --where filters at a time")
+        if self.by and not FIELD_RE.fullmatch(self.by):
+            raise FormError(f"--by {self.by!r}: give a document field (source, language,"
+                            " title or a meta key such as country)")
         if self.bucket not in BUCKETS:
             raise FormError(f"bucket {self.bucket!r} is not one of {', '.join(BUCKETS)}")
         if self.measure not in MEASURES:
@@ -91,15 +105,16 @@ class TrendForm:
             raise FormError(f"lexicon {self.lexicon!r}: give a tallied lexicon's name (the web"
                             " view reads no lexicon files)")
         if self.is_blank:
-            raise FormError("name at least one series (a term, a category, lexicon:name)"
-                            " or give a ratio A B")
+            raise FormError("name at least one series (a term, a category, lexicon:name),"
+                            " a --term or a ratio A B")
         try:
             return TrendQuery(
                 series=self.series, bucket=self.bucket, measure=self.measure,
                 sources=self.sources, lexicon=self.lexicon or None,
                 since=self.since or None, until=self.until or None,
                 by_source=self.by_source, smooth=smooth, center=self.center,
-                ratio=self.ratio or None,
+                ratio=self.ratio or None, terms=self.terms, where=self.where,
+                by=self.by or None, all_copies=self.all_copies,
             )
         except ValueError as exc:
             raise FormError(str(exc)) from None
@@ -107,17 +122,18 @@ class TrendForm:
     def params(self, **changes: object) -> list[tuple[str, str]]:
         """The query-string pairs that rebuild this form (defaults left out)."""
         form = TrendForm(**{**self.__dict__, **changes})
-        pairs = [("series", s) for s in form.series]
+        pairs = [("series", s) for s in form.series] + [("term", t) for t in form.terms]
         for name, default in (("bucket", "year"), ("measure", "share"), ("lexicon", ""),
                               ("since", ""), ("until", ""), ("smooth", "1"),
-                              ("kind", "line"), ("events", "")):
+                              ("kind", "line"), ("events", ""), ("by", "")):
             value = getattr(form, name)
             if value != default:
                 pairs.append((name, value))
-        pairs += [("source", s) for s in form.sources]
+        pairs += [("source", s) for s in form.sources] + [("where", w) for w in form.where]
         if form.ratio:
             pairs += [("ratio_a", form.ratio[0]), ("ratio_b", form.ratio[1])]
-        pairs += [(name, "1") for name in ("by_source", "center") if getattr(form, name)]
+        pairs += [(name, "1") for name in ("by_source", "center", "all_copies")
+                  if getattr(form, name)]
         return pairs
 
     def query_string(self, **changes: object) -> str:

@@ -99,7 +99,8 @@ def _stored(db: Database) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for lexicon_id, name, fingerprint, docs in db.conn.execute(
             "SELECT l.id, l.name, l.fingerprint, (SELECT count(*) FROM tallied t"
-            " WHERE t.lexicon_id = l.id) FROM lexicons l ORDER BY l.name"):
+            " WHERE t.lexicon_id = l.id) FROM lexicons l WHERE l.name NOT LIKE 'adhoc.%'"
+            " ORDER BY l.name"):  # ad-hoc --term lexicons: offered by the trends form
         counts = {(category, label): (count or 0, mentioning or 0)
                   for category, label, count, mentioning in db.conn.execute(
                       "SELECT t.category, t.label, sum(c.count), count(c.document_id)"

@@ -14,26 +14,42 @@ from ..analysis import KwicQuery, kwic
 from ..report import load_events
 from ..report.charts import chart
 from ..store import Database
-from ..trends import BUCKETS, CSV_COLUMNS, MEASURES, Trend, periods, trend
+from ..trends import (
+    BUCKETS,
+    CSV_COLUMNS,
+    MEASURES,
+    Trend,
+    adhoc_lexicon,
+    parse_wheres,
+    periods,
+    tallied_terms,
+    trend,
+)
 from ..trends.data import frame_documents, resolve_series
+from ..trends.filters import COLUMNS, NONE
 from ..trends.series import _cell
 from .forms import KINDS, FormError, TrendForm
-from .pages import TooSlow, page, read, web_config
+from .pages import SECURITY_HEADERS, TooSlow, page, read, web_config
 
 CONTENT_TYPES = {"csv": "text/csv; charset=utf-8", "json": "application/json; charset=utf-8",
                  "svg": "image/svg+xml", "png": "image/png"}
 CONTEXT_LIMIT = 200  # documents listed
 KWIC_LIMIT = 300  # keyword-in-context lines shown
+FIELD_SAMPLE = 5000  # documents whose meta keys the --by and --where fields suggest
+PAGE_ROWS = 10_000  # rows of a trend the page (table and chart) or a PNG/SVG shows
+DOWNLOAD_ROWS = 200_000  # rows of a CSV or JSON download
+PANELS = 24  # chart panels (sources or --by groups)
+NO_CHOICES = {"series": [], "lexicons": [], "sources": [], "terms": [], "fields": []}
 
 
 async def trends(datasette, request):
     """``/-/trends?series=...``: the form; with a series, the chart and its table."""
     config = web_config(datasette)
-    choices = await read(datasette, _choices)
-    context = {"choices": choices, "buckets": BUCKETS, "measures": MEASURES, "kinds": KINDS,
-               "events_files": [e.stem for e in config.events], "error": None,
-               "result": None, "form": TrendForm()}
+    context = {"choices": NO_CHOICES, "buckets": BUCKETS, "measures": MEASURES,
+               "kinds": KINDS, "events_files": [e.stem for e in config.events],
+               "error": None, "result": None, "form": TrendForm()}
     try:
+        context["choices"] = await read(datasette, _choices)
         form = TrendForm.from_args(request.args)
         context["form"] = form
         pairs = parse_qsl(request.query_string, keep_blank_values=True)
@@ -50,7 +66,10 @@ async def trends(datasette, request):
                 return base + "?" + _context_args(form, series, group, period)
 
             def work(db: Database) -> tuple[Trend, str]:
-                result = trend(db, query)
+                result = read_trend(db, query, PAGE_ROWS)
+                if len(result.groups) > PANELS:  # the table and downloads, not the chart
+                    result.notes.append(_too_many_panels(result))
+                    return result, ""
                 return result, _svg(result, form.kind, events, links)
 
             result, svg = await read(datasette, work)
@@ -74,7 +93,8 @@ async def download(datasette, request):
         events = _events(config.events, form.events)
 
         def work(db: Database) -> bytes:
-            result = trend(db, query)
+            result = read_trend(db, query, DOWNLOAD_ROWS if fmt in ("csv", "json")
+                                else PAGE_ROWS)
             if fmt == "csv":
                 return result.to_csv().encode("utf-8")
             if fmt == "json":
@@ -85,7 +105,7 @@ async def download(datasette, request):
     except (FormError, ValueError, TooSlow) as exc:
         from datasette.utils.asgi import Response
 
-        return Response.text(f"error: {exc}\n", status=400)
+        return Response.text(f"error: {exc}\n", status=400, headers=SECURITY_HEADERS)
     from datasette.utils.asgi import Response
 
     name = "trend-" + "-".join(query.series + list(query.ratio or ()))[:60]
@@ -104,9 +124,9 @@ async def contexts(datasette, request):
         query = form.query()
         period = (request.args.get("period") or "").strip()
         group = (request.args.get("group") or "all").strip()
-        series = form.series[0] if form.series else ""
-        if len(form.series) != 1:
-            raise FormError("contexts take one series")
+        if len(form.series) + len(form.terms) != 1:
+            raise FormError("contexts take one series or one term")
+        series = (form.series or form.terms)[0]
         if not period:
             raise FormError("period: give the bucket, e.g. 2022 or 2022-10")
 
@@ -114,7 +134,7 @@ async def contexts(datasette, request):
             return _documents(db, query, series, period, group)
 
         context.update(await read(datasette, work))
-        context.update(series=series, period=period, group=group,
+        context.update(series=series, period=period, group=group, where=list(query.where),
                        back=datasette.urls.path("/-/trends") + "?" + form.query_string(),
                        table_url=datasette.urls.table(web_config(datasette).name,
                                                       "documents"))
@@ -124,12 +144,25 @@ async def contexts(datasette, request):
                       status=400 if context["error"] else 200)
 
 
+def read_trend(db: Database, query, max_rows: int) -> Trend:
+    """The trend, read-only (ad-hoc terms must have been tallied by the CLI before) and of
+    at most ``max_rows`` rows."""
+    result = trend(db, query, tally_terms=False, max_rows=max_rows)
+    if query.by and result.groups == [NONE]:
+        result.notes.append(f"no document has the field {query.by!r}: every document is in"
+                            f" the group {NONE} (check the name: source, language, title or"
+                            " a meta key)")
+    return result
+
+
 def _choices(db: Database) -> dict:
-    """Autocomplete: every category path (with its parents), term label and source."""
+    """Autocomplete: every category path (with its parents), term label and source; the
+    ad-hoc terms tallied before; the document fields (columns and meta keys)."""
     lexicons: dict[str, dict[str, set[str]]] = {}
     for lexicon, category, label in db.conn.execute(
             "SELECT l.name, t.category, t.label FROM terms t JOIN lexicons l"
-            " ON l.id = t.lexicon_id ORDER BY l.name, t.category, t.label"):
+            " ON l.id = t.lexicon_id WHERE l.name NOT LIKE 'adhoc.%'"
+            " ORDER BY l.name, t.category, t.label"):
         entry = lexicons.setdefault(lexicon, {"categories": set(), "terms": set()})
         parts = category.split("/")
         entry["categories"].update("/".join(parts[:i]) for i in range(1, len(parts) + 1))
@@ -142,8 +175,14 @@ def _choices(db: Database) -> dict:
         names += [(f"{lexicon}:{c}", "category") for c in sorted(entry["categories"])]
         names += [(f"{lexicon}:{t}", "term") for t in sorted(entry["terms"])]
     sources = [row[0] for row in db.conn.execute("SELECT name FROM sources ORDER BY name")]
+    terms = sorted(row[0] for row in db.conn.execute(
+        "SELECT description FROM lexicons WHERE name LIKE 'adhoc.%' AND description != ''"))
+    keys = [row[0] for row in db.conn.execute(
+        "SELECT DISTINCT j.key FROM (SELECT meta FROM documents WHERE meta IS NOT NULL"
+        f" LIMIT {FIELD_SAMPLE}) d, json_each(d.meta) j ORDER BY 1")]
     return {"series": list(dict.fromkeys(names)), "lexicons": sorted(lexicons),
-            "sources": sources}
+            "sources": sources, "terms": terms,
+            "fields": list(COLUMNS) + [k for k in keys if k not in COLUMNS]}
 
 
 def _events(files: list[Path], name: str):
@@ -157,7 +196,9 @@ def _events(files: list[Path], name: str):
 
 
 def _context_args(form: TrendForm, series: str, group: str, period: str) -> str:
-    pairs = form.params(series=[series], ratio=[], smooth="1", center=False, kind="line")
+    one = {"series": [], "terms": [series]} if series in form.terms else {
+        "series": [series], "terms": []}
+    pairs = form.params(**one, ratio=[], smooth="1", center=False, kind="line")
     pairs += [("period", period)] + ([("group", group)] if group != "all" else [])
     return urlencode(pairs)
 
@@ -172,7 +213,14 @@ def _svg(result: Trend, kind: str, events, links) -> str:
     return text[text.index("<svg"):]  # inline: drop the XML declaration and doctype
 
 
+def _too_many_panels(result: Trend) -> str:
+    return (f"no chart: {len(result.groups):,} groups, and a chart draws at most {PANELS}"
+            " panels (narrow them with --where; the table and CSV have them all)")
+
+
 def _chart_bytes(result: Trend, kind: str, events, fmt: str, links=None) -> bytes:
+    if len(result.groups) > PANELS:
+        raise FormError(_too_many_panels(result))
     with tempfile.TemporaryDirectory(prefix="monitor-web-") as folder:
         path = Path(folder) / f"chart.{fmt}"
         chart(result, path, kind=kind, events=events, links=links)
@@ -201,11 +249,17 @@ def _table(result: Trend, form: TrendForm, contexts: str) -> dict:
 
 
 def _documents(db: Database, query, series: str, period: str, group: str) -> dict:
-    """The documents of bucket ``period`` (and source ``group``) that mention ``series``."""
+    """The documents of bucket ``period`` (and group ``group``: a source, or a value of
+    the ``--by`` field) that mention ``series``: the ones its point counts."""
     conn = db.conn
-    resolved = resolve_series(conn, series, query.lexicon)
+    lexicons, name = [], series
+    if query.terms:  # an ad-hoc term, counted before (the view is read-only)
+        name = tallied_terms(db, [series])[series]
+        lexicons = [adhoc_lexicon(series)]
+    resolved = resolve_series(conn, name, None if lexicons else query.lexicon)
     frame = frame_documents(conn, [resolved.lexicon_id], query.bucket, query.sources,
-                            query.since, query.until)
+                            query.since, query.until, parse_wheres(query.where), query.by,
+                            query.all_copies, query.by_source or query.by is not None)
     if not any(key == period for key, _ in frame.docs.values()):
         known = sorted({key for key, _ in frame.docs.values()})
         if not known:
@@ -230,15 +284,18 @@ def _documents(db: Database, query, series: str, period: str, group: str) -> dic
     if rows:
         try:
             lines = kwic(db, KwicQuery(
-                [series], lexicon=query.lexicon,
-                sources=[group] if group != "all" else list(query.sources),
+                [name], lexicon=None if lexicons else query.lexicon,
+                sources=list(query.sources), where=list(query.where), all_copies=True,
                 since=_tighter(period, query.since, first=True),
-                until=_tighter(period, query.until, first=False), limit=KWIC_LIMIT))
+                until=_tighter(period, query.until, first=False), limit=KWIC_LIMIT),
+                lexicons, document_ids=set(ids))  # the point's own documents (copies too)
         except ValueError as exc:
             kwic_error = str(exc)
     return {"docs": docs, "mentioning": len(rows), "tallied": tallied,
-            "more": max(len(rows) - CONTEXT_LIMIT, 0), "kind": resolved.kind,
-            "lexicon": resolved.lexicon, "kwic": lines, "kwic_error": kwic_error}
+            "more": max(len(rows) - CONTEXT_LIMIT, 0),
+            "kind": "ad-hoc term" if lexicons else resolved.kind,
+            "lexicon": None if lexicons else resolved.lexicon, "kwic": lines,
+            "kwic_error": kwic_error}
 
 
 def _tighter(period: str, limit: str | None, *, first: bool) -> str:
