@@ -137,41 +137,41 @@ def test_a_field_no_document_has_is_said_not_shown_as_one_group(web) -> None:
 def test_an_ad_hoc_term_is_read_once_the_cli_counted_it(web, web_demo) -> None:
     db_path = web_demo[0]
     before = digest(db_path)
-    refused = web.get("/-/trends?term=atomic+bomb&since=1940")
+    refused = web.get("/-/trends?term=atomic+energy&since=1940")
     assert refused.status_code == 400
-    assert (f"--term 'atomic bomb' has not been counted yet, and this view is read-only: run"
-            f" monitor --db {db_path} trend --term 'atomic bomb' once") in html.unescape(
+    assert (f"--term 'atomic energy' has not been counted yet, and this view is read-only: run"
+            f" monitor --db {db_path} trend --term 'atomic energy' once") in html.unescape(
                 refused.text)
-    assert web.get("/-/trends.csv?term=atomic+bomb").status_code == 400
+    assert web.get("/-/trends.csv?term=atomic+energy").status_code == 400
     assert digest(db_path) == before  # nothing written, no lexicon added
 
-    expected = json.loads(cli(db_path, "trend", "--term", "atomic bomb", "--since", "1940",
+    expected = json.loads(cli(db_path, "trend", "--term", "atomic energy", "--since", "1940",
                               "--measure", "count", "--format", "json"))
-    page = web.get("/-/trends?term=atomic+bomb&since=1940&measure=count")
+    page = web.get("/-/trends?term=atomic+energy&since=1940&measure=count")
     assert page.status_code == 200, page.text
     assert table_rows(page) == expected["rows"]
-    assert {r["series"] for r in expected["rows"]} == {"atomic bomb"}
-    assert '<option value="atomic bomb">' in web.get("/-/trends").text  # autocomplete
+    assert {r["series"] for r in expected["rows"]} == {"atomic energy"}
+    assert '<option value="atomic energy">' in web.get("/-/trends").text  # autocomplete
     assert "adhoc." not in web.get("/-/lexicons").text  # not listed as a lexicon
-    assert web.get("/-/trends.csv?term=atomic+bomb&since=1940&measure=count").text == cli(
-        db_path, "trend", "--term", "atomic bomb", "--since", "1940", "--measure", "count",
+    assert web.get("/-/trends.csv?term=atomic+energy&since=1940&measure=count").text == cli(
+        db_path, "trend", "--term", "atomic energy", "--since", "1940", "--measure", "count",
         "--format", "csv")
 
     point = next(r for r in expected["rows"] if r["count"])
     link = next(a for a in contexts_links(page) if f"period={point['period']}" in a)
-    assert "term=atomic+bomb" in link and "series=" not in link
+    assert "term=atomic+energy" in link and "series=" not in link
     context = web.get(link)
     assert context.status_code == 200, context.text
     lines = Tables(context.text).rows("kwic")
     assert len(lines) == point["count"]
-    assert {line[3].lower() for line in lines} == {"atomic bomb"}
+    assert {line[3].lower() for line in lines} == {"atomic energy"}
     assert len(document_ids(context)) == point["docs"]
 
-    with_series = web.get("/-/trends?series=hard_power&term=atomic+bomb&since=1940"
-                          "&ratio_a=atomic+bomb&ratio_b=hard_power")
+    with_series = web.get("/-/trends?series=hard_power&term=atomic+energy&since=1940"
+                          "&ratio_a=atomic+energy&ratio_b=hard_power")
     assert with_series.status_code == 200, with_series.text
     assert {r["series"] for r in table_rows(with_series)} == {
-        "hard_power", "atomic bomb", "atomic bomb/hard_power"}
+        "hard_power", "atomic energy", "atomic energy/hard_power"}
 
 
 def test_all_copies_counts_every_syndicated_copy(copies) -> None:
