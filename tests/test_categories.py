@@ -98,6 +98,29 @@ def test_fast_category_totals_equal_the_span_reference_on_un_speeches():
     assert nested_seen > 100
 
 
+def test_scanner_rows_equal_tally_per_document_on_un_speeches():
+    """The tally sums terms into categories for a whole chunk at once (arrays): the rows
+    must be exactly what ``Matcher.tally`` gives document by document."""
+    from monitor.tally.scan import Scanner
+
+    m = Matcher([*(resolve_lexicon(n) for n in SHIPPED), lexicon_from_dict(NESTED, "nested")])
+    texts = [*_un_texts(step=80), "", "nothing to count", "维护国家安全和安全发展"]
+    term_ids = [1000 + 3 * i for i in range(len(m.terms))]  # ids unlike the indices
+    category_ids = [50 + 7 * i for i in range(len(m.categories))]
+    doc_ids = [10_000 - 5 * i for i in range(len(texts))]  # not in order
+    _, counts, categories, stored = Scanner(m, term_ids, category_ids).rows(doc_ids, texts)
+    want_counts, want_categories, want_stored = [], [], {}
+    for doc, text in zip(doc_ids, texts, strict=True):
+        terms, cats = m.tally(text)
+        want_counts += [(term_ids[t], doc, n) for t, n in terms.items()]
+        want_categories += [(category_ids[c], doc, n) for c, n in cats.items()]
+        for t in terms:
+            want_stored[m.terms[t][0]] = want_stored.get(m.terms[t][0], 0) + 1
+    assert [tuple(r) for r in counts.tolist()] == sorted(want_counts)
+    assert [tuple(r) for r in categories.tolist()] == sorted(want_categories)
+    assert stored == want_stored and len(want_categories) > 1000
+
+
 def test_fast_category_totals_on_generated_texts():
     m = Matcher([resolve_lexicon("power"), resolve_lexicon("security_zh"),
                  lexicon_from_dict(NESTED, "nested")])

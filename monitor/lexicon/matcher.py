@@ -305,6 +305,18 @@ class Matcher:
         A category counts each span once, the longest where its terms' matches nest (see
         :mod:`monitor.lexicon.categories`); only terms that can nest need their spans.
         """
+        counts, categories = self.tally_parts(text)
+        of_term, nesting = self.term_categories, self.nesting
+        for term, n in counts.items():
+            if term not in nesting:
+                for c in of_term[term]:
+                    categories[c] = categories.get(c, 0) + n
+        return counts, categories
+
+    def tally_parts(self, text: str) -> tuple[dict[int, int], dict[int, int]]:
+        """(occurrences per term index, per category index from the :attr:`nesting` terms
+        alone): :meth:`tally` without adding up the other terms into their categories,
+        which a caller scanning many texts can do for all of them at once."""
         counts, spans = self._collect(without_invisible(text), keep_all=False)
         of_term, nesting = self.term_categories, self.nesting
         cat_spans: dict[int, list[tuple[int, int]]] = {}
@@ -314,14 +326,7 @@ class Matcher:
                 if term in nesting:
                     for c in of_term[term]:
                         cat_spans.setdefault(c, []).extend(found)
-        categories: dict[int, int] = {}
-        for term, n in counts.items():
-            if term not in nesting:
-                for c in of_term[term]:
-                    categories[c] = categories.get(c, 0) + n
-        for c, found in cat_spans.items():
-            categories[c] = categories.get(c, 0) + count_distinct(found)
-        return counts, categories
+        return counts, {c: count_distinct(found) for c, found in cat_spans.items()}
 
     def category_counts(self, text: str) -> dict[int, int]:
         """Occurrences per category index, from every match's span (the reference for

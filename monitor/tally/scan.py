@@ -1,23 +1,32 @@
 """Scanning: texts in, rows out, in this process or one worker process per core.
 
 Workers read their chunk's texts themselves (a read-only connection each), scan them and
-build the rows, so the writing process only sorts and inserts. At most ``2 * workers``
-chunks are in flight, so memory stays bounded however slow the writer is.
+build the rows as compact arrays, so the writing process only inserts. At most ``2 *
+workers + ahead`` chunks are in flight, so memory stays bounded however slow the writer
+is; ``ahead`` (a commit's worth of chunks) keeps the workers scanning while the writer
+stores a batch.
 """
 
 from __future__ import annotations
 
+import gc
 import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import repeat
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 if TYPE_CHECKING:
     from ..lexicon import Lexicon, Matcher
 
-Rows = tuple[list[int], list[tuple[int, int, int]], list[tuple[int, int, int]], dict[str, int]]
+#: (documents, count rows, category rows, count rows per lexicon); the rows are int64
+#: arrays of shape (n, 3): (term_id, document_id, n) and (category_id, document_id, n),
+#: in key order. Arrays pickle as a few bytes a row (tuples of ints take ~100).
+Rows = tuple[list[int], np.ndarray, np.ndarray, dict[str, int]]
 
 
 class Scanner:
@@ -25,32 +34,76 @@ class Scanner:
 
     def __init__(self, matcher: Matcher, term_ids: list[int], category_ids: list[int]) -> None:
         self.matcher, self.term_ids, self.category_ids = matcher, term_ids, category_ids
-        self.lexicon_of = [name for name, _ in matcher.terms]
+        names = list(dict.fromkeys(name for name, _ in matcher.terms))
+        self._lexicons = names
+        self._lexicon_of = np.array([names.index(name) for name, _ in matcher.terms] or [0],
+                                    dtype=np.int64)
+        self._term_ids = np.array(term_ids or [0], dtype=np.int64)
+        self._category_ids = np.array(category_ids or [0], dtype=np.int64)
+        # per term, the categories its count adds to (all levels; none for nesting terms,
+        # whose category totals come from their spans): -1 pads the shorter paths
+        depth = max((len(c) for c in matcher.term_categories), default=1)
+        levels = np.full((max(len(matcher.terms), 1), depth), -1, dtype=np.int64)
+        for i, cats in enumerate(matcher.term_categories):
+            if i not in matcher.nesting:
+                levels[i, :len(cats)] = cats
+        self._levels = levels
 
-    def rows(self, doc_ids: list[int], texts: list[str]) -> Rows:
-        """(documents, count rows, category rows, count rows per lexicon)."""
-        counts: list[tuple[int, int, int]] = []
-        categories: list[tuple[int, int, int]] = []
-        stored: dict[str, int] = {}
-        term_ids, category_ids, lexicon_of = self.term_ids, self.category_ids, self.lexicon_of
-        tally = self.matcher.tally
-        for doc_id, text in zip(doc_ids, texts, strict=True):
-            found, totals = tally(text)
-            for index in found:
-                stored[lexicon_of[index]] = stored.get(lexicon_of[index], 0) + 1
-            counts += [(term_ids[i], doc_id, n) for i, n in found.items()]
-            categories += [(category_ids[i], doc_id, n) for i, n in totals.items()]
-        counts.sort()
-        categories.sort()
-        return doc_ids, counts, categories, stored
+    def rows(self, doc_ids: list[int], texts: Iterable[str]) -> Rows:
+        """The rows of these documents; category totals as :meth:`Matcher.tally` gives."""
+        terms: list[int] = []
+        counts: list[int] = []
+        docs: list[int] = []
+        cats: list[int] = []
+        cat_counts: list[int] = []
+        cat_docs: list[int] = []
+        tally = self.matcher.tally_parts
+        for k, text in enumerate(texts):
+            found, nested = tally(text)
+            terms += found
+            counts += found.values()
+            docs += repeat(k, len(found))
+            if nested:
+                cats += nested
+                cat_counts += nested.values()
+                cat_docs += repeat(k, len(nested))
+        term = np.array(terms, dtype=np.int64)
+        n = np.array(counts, dtype=np.int64)
+        doc = np.array(docs, dtype=np.int64)
+        ids = np.array(doc_ids, dtype=np.int64)
+        stored = np.bincount(self._lexicon_of[term], minlength=len(self._lexicons))
+        # category totals: each term's count into every level of its path, plus the
+        # distinct spans of the nesting terms, summed per (document, category)
+        keys, weights = [np.array(cat_docs, dtype=np.int64) * len(self.category_ids)
+                         + np.array(cats, dtype=np.int64)], [np.array(cat_counts, np.int64)]
+        for level in self._levels.T:
+            cat = level[term]
+            keep = cat >= 0
+            keys.append(doc[keep] * len(self.category_ids) + cat[keep])
+            weights.append(n[keep])
+        unique, where = np.unique(np.concatenate(keys), return_inverse=True)
+        totals = np.bincount(where, weights=np.concatenate(weights),
+                             minlength=len(unique)).astype(np.int64)
+        cat_doc, cat = np.divmod(unique, max(len(self.category_ids), 1))
+        return (doc_ids, _sorted_rows(self._term_ids[term], ids[doc], n),
+                _sorted_rows(self._category_ids[cat], ids[cat_doc], totals),
+                {name: int(c) for name, c in zip(self._lexicons, stored, strict=True) if c})
 
 
+def _sorted_rows(key: np.ndarray, doc: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """(key, document, n) rows as one (rows, 3) array, sorted by key then document."""
+    order = np.lexsort((doc, key))
+    return np.stack((key[order], doc[order], n[order]), axis=1)
+
+
+#: Texts a worker reads at a time.
+READ_DOCS = 32
 _worker_scanner: Scanner | None = None
 _worker_conn = None
 
 
 def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending: list[int],
-         chunk_docs: int, workers: int | None) -> Iterator[Rows]:
+         chunk_docs: int, workers: int | None, ahead: int = 0) -> Iterator[Rows]:
     """Yield the rows of ``pending`` chunk by chunk, in order."""
     global _worker_scanner
     chunks = [pending[i:i + chunk_docs] for i in range(0, len(pending), chunk_docs)]
@@ -62,6 +115,7 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     _worker_scanner = scanner
+    gc.freeze()  # forked workers share the parent's objects: the collector would copy them
     try:
         with context.Pool(workers, _init_worker,
                           (list(group), scanner.term_ids, scanner.category_ids, db_path)) as pool:
@@ -69,7 +123,7 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
             todo = iter(chunks)
             for chunk in todo:
                 waiting.append(pool.apply_async(_scan_chunk, (chunk,)))
-                if len(waiting) >= 2 * workers:
+                if len(waiting) >= 2 * workers + ahead:
                     break
             while waiting:
                 rows = waiting.popleft().get()
@@ -79,6 +133,7 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
                 yield rows
     finally:
         _worker_scanner = None
+        gc.unfreeze()
 
 
 def _init_worker(group: list[Lexicon], term_ids: list[int], category_ids: list[int],
@@ -96,7 +151,11 @@ def _init_worker(group: list[Lexicon], term_ids: list[int], category_ids: list[i
 
 def _scan_chunk(chunk: list[int]) -> Rows:
     assert _worker_scanner is not None and _worker_conn is not None
-    return _worker_scanner.rows(chunk, read_texts(_worker_conn, chunk))
+    conn = _worker_conn
+    # a few texts at a time: a worker holds ~1 MB of text, not the whole chunk's
+    texts = (text for i in range(0, len(chunk), READ_DOCS)
+             for text in read_texts(conn, chunk[i:i + READ_DOCS]))
+    return _worker_scanner.rows(chunk, texts)
 
 
 def read_texts(conn, chunk: list[int]) -> list[str]:

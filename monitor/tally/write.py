@@ -12,7 +12,12 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..store import Database
+
+#: Rows bound per ``executemany`` call (as Python lists only for that call).
+INSERT_ROWS = 16_384
 
 
 class StaleTallyError(ValueError):
@@ -25,18 +30,19 @@ class Batch:
 
     ``counts``: ``(term_id, document_id, n)``; ``categories``: ``(category_id,
     document_id, n)``; ``fingerprints``: lexicon id -> the fingerprint counted under;
-    ``documents``: every document scanned (also those with no match).
+    ``documents``: every document scanned (also those with no match). Rows are tuples,
+    or (rows, 3) integer arrays as the scanner makes them (:meth:`extend`).
     """
 
     documents: list[int] = field(default_factory=list)
-    counts: list[tuple[int, int, int]] = field(default_factory=list)
-    categories: list[tuple[int, int, int]] = field(default_factory=list)
+    counts: list = field(default_factory=list)
+    categories: list = field(default_factory=list)
     fingerprints: dict[int, str] = field(default_factory=dict)
 
-    def extend(self, documents: list[int], counts: list, categories: list) -> None:
+    def extend(self, documents: list[int], counts: np.ndarray, categories: np.ndarray) -> None:
         self.documents += documents
-        self.counts += counts
-        self.categories += categories
+        self.counts.append(counts)
+        self.categories.append(categories)
 
     def __len__(self) -> int:
         return len(self.documents)
@@ -58,8 +64,9 @@ def store_counts(db: Database, batch: Batch) -> int:
     try:
         with db.transaction():
             _check_fingerprints(conn, batch.fingerprints)
-            for table, rows in (("terms", batch.counts), ("categories", batch.categories)):
-                ids = json.dumps(sorted({row[0] for row in rows}))
+            counts, categories = _rows(batch.counts), _rows(batch.categories)
+            for table, rows in (("terms", counts), ("categories", categories)):
+                ids = json.dumps(np.unique(rows[:, 0]).tolist())
                 if conn.execute(f"SELECT count(*) FROM json_each(?) WHERE value NOT IN"
                                 f" (SELECT id FROM {table})", (ids,)).fetchone()[0]:
                     raise StaleTallyError(
@@ -68,20 +75,21 @@ def store_counts(db: Database, batch: Batch) -> int:
             gone = {r[0] for r in conn.execute(
                 "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM documents)",
                 (docs,))}
-            counts, categories, documents = batch.counts, batch.categories, batch.documents
+            documents = batch.documents
             if gone:
-                counts = [r for r in counts if r[1] not in gone]
-                categories = [r for r in categories if r[1] not in gone]
+                lost = np.array(sorted(gone), dtype=np.int64)
+                counts = counts[~np.isin(counts[:, 1], lost)]
+                categories = categories[~np.isin(categories[:, 1], lost)]
                 documents = [d for d in documents if d not in gone]
             # in key order: each term's rows are appended to its range of the b-tree
-            counts.sort()
-            categories.sort()
-            conn.executemany(
-                "INSERT OR REPLACE INTO counts (term_id, document_id, count) VALUES (?, ?, ?)",
-                counts)
-            conn.executemany(
-                "INSERT OR REPLACE INTO category_counts (category_id, document_id, count)"
-                " VALUES (?, ?, ?)", categories)
+            for sql, rows in (
+                    ("INSERT OR REPLACE INTO counts (term_id, document_id, count)"
+                     " VALUES (?, ?, ?)", counts),
+                    ("INSERT OR REPLACE INTO category_counts (category_id, document_id, count)"
+                     " VALUES (?, ?, ?)", categories)):
+                rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+                for start in range(0, len(rows), INSERT_ROWS):
+                    conn.executemany(sql, rows[start:start + INSERT_ROWS].tolist())
             conn.executemany(
                 "INSERT OR REPLACE INTO tallied (lexicon_id, document_id, fingerprint)"
                 " VALUES (?, ?, ?)",
@@ -90,6 +98,16 @@ def store_counts(db: Database, batch: Batch) -> int:
             return len(documents)
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _rows(parts: list) -> np.ndarray:
+    """Tuples and arrays of rows as one (rows, 3) int64 array."""
+    arrays = [p for p in parts if isinstance(p, np.ndarray)]
+    tuples = [p for p in parts if not isinstance(p, np.ndarray)]
+    if tuples:
+        arrays.append(np.array(tuples, dtype=np.int64))
+    return (np.concatenate([a.reshape(-1, 3) for a in arrays]).astype(np.int64, copy=False)
+            if arrays else np.zeros((0, 3), dtype=np.int64))
 
 
 def _check_fingerprints(conn, fingerprints: dict[int, str]) -> None:
