@@ -24,7 +24,7 @@ from typing import Any
 from .dates import parse_date
 from .documents import Document, IngestError
 from .sources import DEFAULT_MAX_BYTES, FieldMap, ReadOptions, read_file, walk
-from .store import Database
+from .store import Database, Preparer
 
 __all__ = ["DEFAULT_MAX_BYTES", "FieldMap", "IngestReport", "ingest_paths", "parse_size"]
 
@@ -86,6 +86,7 @@ def ingest_paths(
     on_error: Callable[[IngestError], None] | None = None,
     on_warning: Callable[[str], None] | None = None,
     command: str | None = None,
+    workers: int | None = None,
 ) -> IngestReport:
     """Read every file under ``paths`` and store its documents; see the README's Ingest.
 
@@ -95,7 +96,8 @@ def ingest_paths(
     (``source`` otherwise defaults to the folder name or file stem). ``on_error`` is called
     with each ``IngestError`` as it happens, ``on_warning`` with each warning (a dropped
     placeholder or impossible date, stored as undated: not a failure). The run is logged
-    in the ``runs`` table.
+    in the ``runs`` table. ``workers`` processes (default: one per core) normalise, hash
+    and count the texts of big batches while this one stores them.
     Raises ``ValueError`` for an unparseable ``date``; bad input never raises.
     """
     paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
@@ -135,6 +137,7 @@ def ingest_paths(
                     on_error(error)
 
     completed, message = False, "interrupted"
+    db.preparer = Preparer(workers)
     try:
         items = list(walk(paths, on_ignored=ignore))
         bar = _progress_bar(sum(getattr(item, "size", 0) for item in items), progress)
@@ -169,6 +172,8 @@ def ingest_paths(
             message = f"aborted ({type(exc).__name__}: {exc})"
         raise
     finally:
+        db.preparer.close()
+        db.preparer = None
         if bar is not None:
             bar.close()
         db.finish_run(report.run_id, added=report.added, skipped=report.skipped,

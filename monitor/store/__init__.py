@@ -3,14 +3,16 @@
 ``database`` is the :class:`Database` (transactions, migrations, documents in, rows out);
 ``schema`` is the DDL and its migrations; ``clusters`` finds syndicated copies (MinHash
 LSH) as documents are stored; ``search`` makes the full-text index find Chinese words
-(``fts_query``).
+(``fts_query``); ``prepare`` does the per-document work of storing (normalise, hash,
+count, detect, MinHash), in worker processes for big batches.
 """
 
 from __future__ import annotations
 
 from .database import AddResult, Database, SchemaError, default_db_path, utcnow
+from .prepare import Preparer
 from .schema import SCHEMA_VERSION
 from .search import cjk_pairs, fts_query
 
-__all__ = ["SCHEMA_VERSION", "AddResult", "Database", "SchemaError", "cjk_pairs",
+__all__ = ["SCHEMA_VERSION", "AddResult", "Database", "Preparer", "SchemaError", "cjk_pairs",
            "default_db_path", "fts_query", "utcnow"]

@@ -120,15 +120,22 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text: str,
-                     title: str | None, published: str | None, precision: str | None) -> int:
+                     title: str | None, published: str | None, precision: str | None,
+                     signature_bytes: bytes | None = None,
+                     shingle_count: int | None = None) -> int:
     """Hash a stored document, find its copies in other sources, set its ``cluster_id``.
 
     A document hashed before (its text was updated) loses its old band rows first, so
-    that no stale band leads other documents to it.
+    that no stale band leads other documents to it. ``signature_bytes`` and
+    ``shingle_count``: the text's signature and number of distinct shingles when already
+    computed (by a worker, see ``prepare``).
     """
     conn.execute("DELETE FROM minhash_bands WHERE document_id = ?", (doc_id,))
-    shingles = shingle_hashes(text)
-    sig = _signature(shingles)
+    if signature_bytes is not None and shingle_count is not None:
+        sig, size = np.frombuffer(signature_bytes, dtype=np.uint32), shingle_count
+    else:
+        shingles = shingle_hashes(text)
+        sig, size = _signature(shingles), len(shingles)
     bands = band_hashes(sig)
     key = title_key(title)
     best, best_score = None, 0.0
@@ -159,7 +166,7 @@ def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text
         if score < need and score >= TITLE_THRESHOLD:  # a trimmed or padded copy?
             (other_text,) = conn.execute("SELECT text FROM documents WHERE id = ?",
                                          (other,)).fetchone()
-            if contained(score, len(shingles), len(shingle_hashes(other_text))) >= CONTAINED:
+            if contained(score, size, len(shingle_hashes(other_text))) >= CONTAINED:
                 need = score
         if score >= need and score > best_score:
             best, best_score = row[3], score

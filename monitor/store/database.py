@@ -17,13 +17,8 @@ from typing import Any
 
 from ..dates import implausible_date
 from ..documents import PRECISIONS, Document
-from ..text import (
-    content_hash,
-    count_words,
-    detect_language,
-    normalise_language,
-    normalise_text,
-)
+from ..text import normalise_language
+from .prepare import Preparer, prepare_all
 from .schema import CJK_INDEX, CJK_SEARCH, MIGRATIONS, SCHEMA_VERSION
 from .search import cjk_pairs, fill_cjk
 
@@ -137,6 +132,8 @@ class Database:
 
     #: cluster near-duplicates across sources as documents are stored (see ``clusters``)
     cluster_copies = True
+    #: worker processes preparing big batches (:class:`Preparer`); None: this process
+    preparer: Preparer | None = None
 
     def add_documents(
         self, documents: Iterable[Document], kind: str = "files", location: str | None = None
@@ -157,35 +154,47 @@ class Database:
         source_ids: dict[str, int] = {}
         added: list[int] = []
         with self.transaction():
+            todo: list[tuple[Document, int, str | None]] = []
+            batch_ids: set[tuple[int, str]] = set()
             for doc in documents:
                 if not doc.source:
                     raise ValueError(f"{_where(doc)}: no source name")
                 if doc.source not in source_ids:
                     source_ids[doc.source] = self.source_id(doc.source, kind, location)
                 source_id = source_ids[doc.source]
-                if doc.external_id is not None and self.conn.execute(
-                    "SELECT 1 FROM documents WHERE source_id = ? AND external_id = ?",
-                    (source_id, doc.external_id),
-                ).fetchone():
-                    result.skipped += 1
-                    continue
-                text = normalise_text(doc.text)
+                if doc.external_id is not None:
+                    key = (source_id, doc.external_id)
+                    if key in batch_ids or self.conn.execute(
+                        "SELECT 1 FROM documents WHERE source_id = ? AND external_id = ?",
+                        key,
+                    ).fetchone():
+                        result.skipped += 1
+                        continue
+                    batch_ids.add(key)
+                todo.append((doc, source_id, normalise_language(doc.language)))
+            # normalising, hashing, counting, detecting and MinHash: in worker processes
+            # for a big batch (see .prepare), while this process inserts, in order
+            prepared = prepare_all(self.preparer, ((doc.text, language is None,
+                                                    self.cluster_copies)
+                                                   for doc, _, language in todo))
+            for (doc, source_id, language), ready in zip(todo, prepared, strict=True):
+                text = ready.text
                 _validate(doc, text)
+                if ready.error:
+                    raise ValueError(f"{_where(doc)}: {ready.error}")
                 warning = doc.date_warning
                 reason = implausible_date(doc.published, doc.precision, moment)
                 if reason:
                     warning = f"{reason}: stored as undated"
                     doc = replace(doc, published=None, precision=None)
-                digest = content_hash(text)
                 cur = self.conn.execute(
                     "INSERT OR IGNORE INTO documents (source_id, external_id, url, title,"
                     " published, precision, ingested_at, language, word_count,"
                     " content_hash, text, meta, cjk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
                         source_id, doc.external_id, doc.url, doc.title, doc.published,
-                        doc.precision, now,
-                        normalise_language(doc.language) or detect_language(text),
-                        count_words(text), digest, text,
+                        doc.precision, now, language or ready.language,
+                        ready.word_count, ready.content_hash, text,
                         json.dumps(doc.meta, ensure_ascii=False) if doc.meta else None,
                         cjk_pairs(doc.title, text),
                     ),
@@ -197,7 +206,9 @@ class Database:
                         from .clusters import cluster_document
 
                         cluster_document(self.conn, cur.lastrowid, source_id, text, doc.title,
-                                         doc.published, doc.precision)
+                                         doc.published, doc.precision,
+                                         signature_bytes=ready.signature,
+                                         shingle_count=ready.shingles)
                     if warning:
                         result.warnings.append(f"{_where(doc)}: {warning}")
                 else:

@@ -1,0 +1,101 @@
+"""The per-document work of storing a document, in this process or in worker processes.
+
+Before a document is inserted its text is normalised, hashed, its words counted, its
+language detected (when the source gave none) and its MinHash signature computed (for
+syndicated copies): a few milliseconds of Python per document, most of an ingest. For a
+big batch, :class:`Preparer` does that work in one process per core while the writing
+process inserts the documents already prepared, in order; the results are the same
+values, computed by the same functions.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+from ..text import content_hash, count_words, detect_language, normalise_text
+
+#: A batch with fewer documents is prepared in this process (workers would not pay).
+PARALLEL_DOCS = 64
+#: Documents sent to a worker at a time.
+WORKER_CHUNK = 4
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What :meth:`Database.add_documents` stores besides the document's own fields."""
+
+    text: str
+    content_hash: str
+    word_count: int
+    language: str | None  # detected; None when not asked for or not reliable
+    signature: bytes | None  # MinHash signature (uint32 values), when clustering
+    shingles: int  # its number of distinct shingles
+    error: str | None = None  # why the text could not be prepared
+
+
+def prepare(item: tuple[str, bool, bool]) -> Prepared:
+    """``(raw text, detect the language?, compute the signature?)`` -> :class:`Prepared`."""
+    raw, detect, cluster = item
+    try:
+        return _prepare(normalise_text(raw), detect, cluster)
+    except (ValueError, TypeError) as exc:  # e.g. a lone surrogate: the caller says which
+        return Prepared(raw, "", 0, None, None, 0, error=str(exc) or type(exc).__name__)
+
+
+def _prepare(text: str, detect: bool, cluster: bool) -> Prepared:
+    signature, shingles = None, 0
+    if cluster and text:
+        from .clusters import _signature, shingle_hashes
+
+        hashes = shingle_hashes(text)
+        signature, shingles = _signature(hashes).tobytes(), len(hashes)
+    return Prepared(text, content_hash(text), count_words(text),
+                    detect_language(text) if detect and text else None, signature, shingles)
+
+
+class Preparer:
+    """Prepares documents in ``workers`` processes (default: one per core); a context
+    manager that ends them. Small batches, and ``workers=1``, stay in this process."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = workers or os.cpu_count() or 1
+        self._pool = None
+
+    def map(self, items: list[tuple[str, bool, bool]]) -> Iterator[Prepared]:
+        """The prepared documents, in the order of ``items``, as they are ready."""
+        if self.workers <= 1 or len(items) < PARALLEL_DOCS:
+            return map(prepare, items)
+        if self._pool is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+            self._pool = context.Pool(self.workers, _init_worker)
+        return self._pool.imap(prepare, items, chunksize=WORKER_CHUNK)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.terminate()
+            self._pool.join()
+            self._pool = None
+
+    def __enter__(self) -> Preparer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def _init_worker() -> None:
+    """Workers leave Ctrl-C to the parent, which ends them: one message, no tracebacks."""
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def prepare_all(preparer: Preparer | None, items: Iterable[tuple[str, bool, bool]]
+                ) -> Iterator[Prepared]:
+    items = list(items)
+    return preparer.map(items) if preparer is not None else map(prepare, items)

@@ -1,0 +1,84 @@
+"""Ingest prepares big batches in worker processes: the stored rows must be the same."""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import json
+from pathlib import Path
+
+from monitor.documents import Document
+from monitor.ingest import FieldMap, ingest_paths
+from monitor.store import Database, Preparer
+from tests.shared_corpora import corpus_path
+
+COLUMNS = ("source_id, external_id, title, published, precision, language, word_count,"
+           " content_hash, text, meta, cluster_id")
+
+
+def _records(tmp_path: Path) -> Path:
+    """300 UN speeches (some repeated under a new id, i.e. copies in another source), Chinese
+    reports, a record without text: one JSON Lines file per source."""
+    with gzip.open(corpus_path("ungdc/ungdc_1946_2024.jsonl.gz"), "rt", encoding="utf-8") as f:
+        un = [json.loads(line) for line in itertools.islice(f, 0, 3000, 10)]
+    zh = [json.loads(line) for line in
+          corpus_path("zh/government_work_reports.jsonl").read_text("utf-8").splitlines()][:20]
+    folder = tmp_path / "in"
+    (folder / "un").mkdir(parents=True)
+    (folder / "wire").mkdir()
+    with open(folder / "un" / "speeches.jsonl", "w", encoding="utf-8") as f:
+        for r in un:
+            f.write(json.dumps({"id": r["id"], "year": r["year"], "text": r["text"]}) + "\n")
+        for i, r in enumerate(zh):
+            f.write(json.dumps({"id": f"zh{i}", "text": r["content"], "year": r["year"]},
+                               ensure_ascii=False) + "\n")
+        f.write(json.dumps({"id": "empty", "text": "  "}) + "\n")
+        f.write(json.dumps({"id": un[0]["id"], "year": 1999, "text": "same id again"}) + "\n")
+    with open(folder / "wire" / "copies.jsonl", "w", encoding="utf-8") as f:
+        for r in un[:70]:  # copies in another source: clustered with the originals
+            f.write(json.dumps({"id": r["id"] + "w", "year": r["year"],
+                                "text": r["text"] + "\n\nDistributed by the wire."}) + "\n")
+    return folder
+
+
+def _rows(db: Database) -> tuple[list, list, list]:
+    return (db.conn.execute(f"SELECT {COLUMNS} FROM documents ORDER BY id").fetchall(),
+            db.conn.execute("SELECT * FROM minhash_signatures ORDER BY 1").fetchall(),
+            db.conn.execute("SELECT * FROM minhash_bands ORDER BY 1, 2, 3").fetchall())
+
+
+def test_worker_processes_store_what_this_process_stores(tmp_path):
+    folder = _records(tmp_path)
+    fields = FieldMap(id="id", date="year")
+    results = []
+    for name, workers in (("inline", 1), ("workers", 2)):
+        with Database(tmp_path / f"{name}.db") as db:
+            report = ingest_paths(db, [folder / "un", folder / "wire"], fields=fields,
+                                  workers=workers)
+            assert report.failed == 1 and report.skipped == 1  # the empty text; the id again
+            results.append((_rows(db), db.conn.execute(
+                "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'peace'"
+            ).fetchone()[0]))
+    (inline, inline_fts), (workers, workers_fts) = results
+    assert len(inline[0]) == 300 + 20 + 70
+    assert inline == workers and inline_fts == workers_fts > 100
+    assert sum(1 for row in workers[0] if row[0] == 2 and row[-1] is not None
+               and row[-1] < 300) == 70  # every wire copy joined its original's cluster
+    assert {row[5] for row in workers[0]} >= {"en", "zh"}
+
+
+def test_preparer_keeps_the_order_and_small_batches_stay_in_this_process(tmp_path):
+    texts = [f"Speech number {i}: peace and security. " * (1 + i % 5) for i in range(200)]
+    with Preparer(2) as preparer:
+        assert list(preparer.map([(t, True, False) for t in texts[:10]])) and (
+            preparer._pool is None)
+        ready = list(preparer.map([(t, True, True) for t in texts]))
+        assert preparer._pool is not None
+    assert [r.word_count for r in ready] == [6 * (1 + i % 5) for i in range(200)]
+    with Database(tmp_path / "a.db") as db:
+        db.preparer = Preparer(2)
+        db.add_documents(Document(text=t, source="s", external_id=str(i))
+                         for i, t in enumerate(texts))
+        db.preparer.close()
+        stored = [r[0] for r in db.conn.execute("SELECT text FROM documents ORDER BY id")]
+    assert stored == [t.strip() for t in texts]
