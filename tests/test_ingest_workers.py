@@ -82,3 +82,17 @@ def test_preparer_keeps_the_order_and_small_batches_stay_in_this_process(tmp_pat
         db.preparer.close()
         stored = [r[0] for r in db.conn.execute("SELECT text FROM documents ORDER BY id")]
     assert stored == [t.strip() for t in texts]
+
+
+def test_a_text_that_cannot_be_prepared_fails_alone_with_its_name(tmp_path):
+    from monitor.store.prepare import prepare
+
+    assert "surrogate" in prepare(("bad \ud800 text", True, True)).error
+    with Database(tmp_path / "b.db") as db:
+        try:
+            db.add_documents([Document(text="bad \ud800 text", source="s", origin="f.txt")])
+        except ValueError as exc:
+            assert str(exc).startswith("f.txt: ")
+        else:
+            raise AssertionError("a lone surrogate was stored")
+        assert db.document_count() == 0
