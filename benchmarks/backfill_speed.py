@@ -4,8 +4,8 @@
 
 In one run, on the same 10,952 speeches split into ``--shards`` gzip'd JSON Lines shards
 and the shipped lexicons (or those named):
-1. ``monitor tally`` of the speeches ingested beforehand (the ingest is not timed), with
-   1 and 2 worker processes;
+1. ``monitor tally`` of the speeches ingested once beforehand (the ingest is not timed; each
+   tally runs on a copy of that database), with 1 and 2 worker processes;
 2. ``monitor backfill`` of the shards on a LocalCluster of 1 and of 2 workers (fresh
    database and partials each time): wall time with the cluster's start, and documents
    per second per worker (documents / the tasks' summed time on the workers);
@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import shutil
 import sys
 import tempfile
 import time
@@ -74,9 +75,11 @@ def main() -> None:
         docs = split(corpus, root / "un", args.shards)
         print(f"{docs} speeches in {args.shards} shards")
         reference = None
+        with Database(root / "ingested.db") as db:
+            ingest_paths(db, [root / "un"], fields=FieldMap(date="year"))
         for workers in (1, 2):
+            shutil.copyfile(root / "ingested.db", root / f"tally-{workers}.db")
             with Database(root / f"tally-{workers}.db") as db:
-                ingest_paths(db, [root / "un"], fields=FieldMap(date="year"))
                 start = time.perf_counter()
                 tally_documents(db, lexicons, workers=workers)
                 seconds = time.perf_counter() - start

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from ..sources import ReadOptions
 from ..store import Database
 from ..tally import sync_lexicons
-from .load import finished_partial, load_partial, loaded_shards
+from .load import finished_partial, load_shard, loaded_shards
 from .shards import Shard, find_shards
 from .tasks import ShardResult, tally_shard
 
@@ -45,7 +45,7 @@ class BackfillReport:
     skipped: int = 0  # shards already in the store for every lexicon
     failed_shards: int = 0
     failed_records: int = 0
-    duplicates: int = 0  # records skipped within their shard: same id or same text
+    duplicates: int = 0  # records left out: same id or text within a shard, another, or ingested
     documents: int = 0  # documents tallied by this run
     words: int = 0
     seconds: float = 0.0  # wall time of the tasks
@@ -132,27 +132,34 @@ def backfill(
     fs.makedirs(root, exist_ok=True)
     report.run_id = db.start_run(command)
     loaded = {lex.name: loaded_shards(db, ids[lex.name], lex.fingerprint) for lex in lexicons}
+    known = {lex.name: (lex, ids[lex.name]) for lex in lexicons}
     todo: list[tuple[Shard, list[Lexicon]]] = []
     for shard in found:
         missing = [lex for lex in lexicons if loaded[lex.name].get(shard.url) != shard.version]
         if not missing:
             report.skipped += 1
             continue
-        pending = []
+        pending, finished = [], []
         for lex in missing:
             marker = finished_partial(fs, root, lex, shard)
             if marker is None:
                 pending.append(lex)
             else:
-                load_partial(db, fs, root, shard, lex, ids[lex.name], marker, report.run_id)
+                finished.append((lex, ids[lex.name], marker))
                 report.failed_records += marker.get("failed", 0)
+        if finished:
+            copies, errors = load_shard(db, fs, root, shard, finished, report.run_id, known)
+            report.duplicates += copies
+            report.failed_shards += len(errors)
+            for line in errors:
+                error(line)
         if pending:
             todo.append((shard, pending))
         else:
             report.resumed += 1
     try:
         if todo:
-            _run_tasks(db, todo, options, work, fs, root, ids, scheduler, workers, progress,
+            _run_tasks(db, todo, options, work, fs, root, known, scheduler, workers, progress,
                        error, warn, report)
     finally:
         db.finish_run(report.run_id, added=report.documents, skipped=report.skipped,
@@ -168,7 +175,7 @@ def _default_source(shard: Shard, options: ReadOptions) -> str:
     return folder or shard.name.split(".")[0]
 
 
-def _run_tasks(db, todo, options, work, fs, root, ids, scheduler, workers, progress, error,
+def _run_tasks(db, todo, options, work, fs, root, known, scheduler, workers, progress, error,
                warn, report) -> None:
     from dask.distributed import Client, LocalCluster, as_completed
 
@@ -207,14 +214,20 @@ def _run_tasks(db, todo, options, work, fs, root, ids, scheduler, workers, progr
                 report.failed_shards += 1
                 error(result.error)
                 continue
+            finished = []
             for lex in lexicons:
                 marker = finished_partial(fs, root, lex, shard)
                 if marker is None:
                     report.failed_shards += 1
                     error(f"{shard.url}: the partial result is missing from {work}")
                     break
-                load_partial(db, fs, root, shard, lex, ids[lex.name], marker, report.run_id)
+                finished.append((lex, known[lex.name][1], marker))
             else:
+                copies, errors = load_shard(db, fs, root, shard, finished, report.run_id, known)
+                report.duplicates += copies
+                report.failed_shards += len(errors)
+                for line in errors:
+                    error(line)
                 report.tallied += 1
             report.documents += result.documents
             report.words += result.words

@@ -13,6 +13,9 @@ fingerprint and the shard's key:
   denominators, zero-match documents included);
 * ``series.parquet``: per term and per category path (its sub-categories included), per
   source, date and precision: occurrences and documents mentioning;
+* ``documents.parquet``: one row per document of the shard, with its text hash and whether
+  the lexicon counted it (its languages), so loading can leave out a document already
+  stored from another shard or by ingest;
 * ``_SUCCESS.json``, written last: the shard, its documents and its failed records. A
   partial without it is unfinished and is redone.
 """
@@ -45,6 +48,11 @@ COUNT_COLUMNS = ("record", "external_id", "source", "published", "precision", "w
 #: the tree) that occurs; ``count`` counts each span once, the longest where nested.
 CATEGORY_COLUMNS = ("record", "external_id", "source", "published", "precision",
                     "word_count", "category", "count")
+#: The columns of ``documents.parquet``: one row per document of the shard.
+DOCUMENT_COLUMNS = ("record", "external_id", "source", "published", "precision",
+                    "word_count", "text_hash", "counted")
+#: Bumped when a partial's files change: a partial of another format is tallied again.
+PARTIAL_FORMAT = 2
 #: Failed records whose messages a partial keeps (all are counted).
 KEPT_ERRORS = 100
 
@@ -83,7 +91,7 @@ class ShardResult:
     error: str | None = None  # why the whole shard failed (then nothing was written)
 
 
-class _Partial:
+class PartialResult:
     """One lexicon's aggregates over one shard, built document by document."""
 
     def __init__(self, lexicon: Lexicon) -> None:
@@ -91,6 +99,7 @@ class _Partial:
         self.languages = set(lexicon.languages)
         self.rows: dict[str, list] = defaultdict(list)
         self.category_rows: dict[str, list] = defaultdict(list)
+        self.document_rows: dict[str, list] = defaultdict(list)
         self.totals: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         self.series: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
         labels: dict[str, set[str]] = defaultdict(set)
@@ -122,6 +131,13 @@ class _Partial:
             cell[0] += n
             cell[1] += 1
 
+    def note(self, doc: Any, words: int, text_hash: str, counted: bool) -> None:
+        """One document of the shard, counted by this lexicon or not (documents.parquet)."""
+        row = (doc.origin, doc.external_id, doc.source, doc.published, doc.precision, words,
+               text_hash, int(counted))
+        for name, value in zip(DOCUMENT_COLUMNS, row, strict=True):
+            self.document_rows[name].append(value)
+
     def write(self, fs: Any, folder: str) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
@@ -129,17 +145,18 @@ class _Partial:
         def table(rows: dict[str, list], columns: tuple[str, ...]):
             return pa.table({
                 name: pa.array(rows.get(name, []), type=pa.int64()
-                               if name in ("word_count", "count") else pa.string())
+                               if name in ("word_count", "count", "counted") else pa.string())
                 for name in columns})
 
         counts = table(self.rows, COUNT_COLUMNS)
         categories = table(self.category_rows, CATEGORY_COLUMNS)
+        documents = table(self.document_rows, DOCUMENT_COLUMNS)
         totals = pa.table(_columns(("source", "published", "precision"),
                                    ("documents", "words"), self.totals))
         series = pa.table(_columns(("kind", "category", "term", "source", "published",
                                     "precision"), ("count", "docs"), self.series))
         for name, data in (("counts", counts), ("categories", categories), ("totals", totals),
-                           ("series", series)):
+                           ("series", series), ("documents", documents)):
             with fs.open(f"{folder}/{name}.parquet", "wb") as out:
                 pq.write_table(data, out)
 
@@ -180,7 +197,7 @@ def _tally_shard(shard: Shard, lexicons: Sequence[Lexicon], options: ReadOptions
     number = {lex.name: i for i, lex in enumerate(lexicons)}
     which = [(number[name], term.category, term.label) for name, term in matcher.terms]
     paths = [(number[name], path) for name, path in matcher.categories]
-    partials = [_Partial(lex) for lex in lexicons]
+    partials = [PartialResult(lex) for lex in lexicons]
     result = ShardResult(shard.url, shard.key, lexicons=[lex.name for lex in lexicons])
     seen_ids: set[tuple[str, str]] = set()
     seen_texts: set[str] = set()
@@ -226,8 +243,10 @@ def _tally_shard(shard: Shard, lexicons: Sequence[Lexicon], options: ReadOptions
         for partial, counts, categories in zip(partials, per_lexicon, per_category,
                                                strict=True):
             # a lexicon with languages applies to those and to documents of unknown language
-            if language is None or not partial.languages or language in partial.languages:
+            counted = language is None or not partial.languages or language in partial.languages
+            if counted:
                 partial.add(doc, words, counts, categories)
+            partial.note(doc, words, digest, counted)
         result.documents += 1
         result.words += words
     result.seconds = time.perf_counter() - started
@@ -242,5 +261,6 @@ def _tally_shard(shard: Shard, lexicons: Sequence[Lexicon], options: ReadOptions
         fs.mv(tmp, folder, recursive=True)
         with fs.open(f"{folder}/{MARKER}", "w") as out:
             json.dump({**result.__dict__, "lexicon": lexicon.name,
-                       "fingerprint": lexicon.fingerprint, "version": shard.version}, out)
+                       "fingerprint": lexicon.fingerprint, "version": shard.version,
+                       "format": PARTIAL_FORMAT}, out)
     return result

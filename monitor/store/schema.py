@@ -340,6 +340,23 @@ MIGRATIONS: list[str] = [
     # monitor/store/search.py), filled by Database.add_documents; then CJK_INDEX (below)
     # recreates the index over title, text and cjk. The views gain language and meta.
     CJK_SEARCH,
+    # 8: a backfilled document counts once across shards: the first shard loaded with a text
+    # (or a source and id) owns its key (the lowest seq); later copies are left out, and
+    # backfill_shards counts them.
+    """
+    CREATE TABLE backfill_urls (
+        id INTEGER PRIMARY KEY,
+        url TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE backfill_keys (
+        seq INTEGER PRIMARY KEY,
+        key INTEGER NOT NULL,
+        shard INTEGER NOT NULL REFERENCES backfill_urls(id),
+        UNIQUE (key, shard)
+    );
+    CREATE INDEX backfill_keys_shard ON backfill_keys(shard);
+    ALTER TABLE backfill_shards ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
