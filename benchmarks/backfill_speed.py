@@ -4,8 +4,9 @@
 
 In one run, on the same 10,952 speeches split into ``--shards`` gzip'd JSON Lines shards
 and the shipped lexicons (or those named):
-1. ``monitor tally`` of the speeches ingested once beforehand (the ingest is not timed; each
-   tally runs on a copy of that database), with 1 and 2 worker processes;
+1. ``monitor ingest`` once (timed: a backfill also reads, normalises, hashes and counts the
+   words of every document), then ``monitor tally`` with 1 and 2 worker processes, each on
+   a copy of that database;
 2. ``monitor backfill`` of the shards on a LocalCluster of 1 and of 2 workers (fresh
    database and partials each time): wall time with the cluster's start, and documents
    per second per worker (documents / the tasks' summed time on the workers);
@@ -76,7 +77,11 @@ def main() -> None:
         print(f"{docs} speeches in {args.shards} shards")
         reference = None
         with Database(root / "ingested.db") as db:
+            start = time.perf_counter()
             ingest_paths(db, [root / "un"], fields=FieldMap(date="year"))
+            ingest_seconds = time.perf_counter() - start
+        print(f"ingest (not part of a backfill):   {ingest_seconds:7.2f} s"
+              f"  {docs / ingest_seconds:7.0f} documents/s")
         for workers in (1, 2):
             shutil.copyfile(root / "ingested.db", root / f"tally-{workers}.db")
             with Database(root / f"tally-{workers}.db") as db:
@@ -84,7 +89,8 @@ def main() -> None:
                 tally_documents(db, lexicons, workers=workers)
                 seconds = time.perf_counter() - start
                 print(f"local tally, {workers} worker(s):      {seconds:7.2f} s"
-                      f"  {docs / seconds:7.0f} documents/s")
+                      f"  {docs / seconds:7.0f} documents/s;"
+                      f" with the ingest {docs / (seconds + ingest_seconds):7.0f} documents/s")
                 reference = answers(db, lexicons)
         for workers in (1, 2):
             with Database(root / f"backfill-{workers}.db") as db:

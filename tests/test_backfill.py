@@ -85,6 +85,11 @@ def test_backfill_on_two_workers_answers_as_ingest_and_tally(un, tmp_path) -> No
     assert report.documents == 240 and db.document_count() == 0  # texts stay in the shards
     assert [p.shards_done for p in seen] == list(range(1, 9)) and seen[-1].documents == 240
     assert answers(db) == un["answers"]
+    # reports rank a lexicon's categories by what was counted, backfilled or stored
+    from monitor.trends.data import top_categories
+
+    ranked = [top_categories(d.conn, 1, limit=1) for d in (db, un["reference"])]
+    assert ranked[0] == ranked[1] and len(ranked[0]) == 1
     result = trend(db, TrendQuery(["hard_power"]))
     assert result.documents == 240
     assert any("240 of the 240 documents come from 8 backfilled shards" in n

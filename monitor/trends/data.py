@@ -477,4 +477,11 @@ def top_categories(conn: sqlite3.Connection, lexicon_id: int, limit: int = 8) ->
         "SELECT g.path, sum(cc.count) FROM categories g CROSS JOIN category_counts cc"
         " ON cc.category_id = g.id WHERE g.lexicon_id = ? AND g.depth = 1 GROUP BY g.id",
         (lexicon_id,)))
+    for name, n in conn.execute(  # and what backfilled shards counted (current fingerprint)
+            "SELECT c.category, sum(c.count) FROM backfill_shards b"
+            " JOIN lexicons l ON l.id = b.lexicon_id AND l.fingerprint = b.fingerprint"
+            " CROSS JOIN backfill_counts c ON c.shard_id = b.id WHERE b.lexicon_id = ?"
+            " AND c.kind = 'category' AND instr(c.category, '/') = 0 GROUP BY c.category",
+            (lexicon_id,)):
+        totals[name] = (totals.get(name) or 0) + n
     return sorted(names, key=lambda name: (-(totals.get(name) or 0), name))[:limit]
