@@ -6,6 +6,7 @@ Measures, in one run (ratios are what matter: the machine may be shared):
 3. ``kwic``: the first 50 lines of ``security``, every line of it, and a 20-document sample.
 
 Usage: .venv/bin/python benchmarks/analysis_speed.py [--corpus PATH] [--keep DIR]
+       .venv/bin/python benchmarks/analysis_speed.py --db DIR/on.db   # steps 2-3 only
 """
 
 from __future__ import annotations
@@ -45,7 +46,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=CORPUS)
     parser.add_argument("--keep", type=Path, help="keep the databases in this folder")
+    parser.add_argument("--db", type=Path, help="a kept on.db, tallied: skip step 1")
     args = parser.parse_args()
+    lexicons = [file.load() for file in named_lexicons().values()]
+    if args.db:
+        searches(Database(args.db), lexicons)
+        return
     folder = args.keep or Path(tempfile.mkdtemp(prefix="analysis-speed-"))
     folder.mkdir(parents=True, exist_ok=True)
     for name in ("off.db", "on.db"):
@@ -60,8 +66,11 @@ def main() -> None:
         "SELECT count(*) FROM (SELECT cluster_id FROM documents GROUP BY cluster_id"
         " HAVING count(*) > 1)").fetchone()[0]
     print(f"  clusters of copies found: {clusters} (one source: none expected)")
-    lexicons = [file.load() for file in named_lexicons().values()]
     timed("tally the shipped lexicons", lambda: tally_documents(db, lexicons))
+    searches(db, lexicons)
+
+
+def searches(db: Database, lexicons) -> None:
     found, _ = timed("discover 2015-2024 vs 1995-2004", lambda: discover(db, DiscoverQuery(
         since="2015", until="2024", reference_since="1995", reference_until="2004")))
     print("  top 10:", ", ".join(r.term for r in found.rows[:10]))
@@ -77,6 +86,9 @@ def main() -> None:
         db, KwicQuery(["power:security"], sample=20, seed=1, limit=None), lexicons))
     timed("kwic hard_power (category), first 50 lines", lambda: kwic(
         db, KwicQuery(["power:hard_power"], limit=50), lexicons))
+    timed("kwic security --where country=CHN --since 2015, first 50 lines", lambda: kwic(
+        db, KwicQuery(["power:security"], where=["country=CHN"], since="2015", limit=50),
+        lexicons))
     db.close()
 
 
