@@ -126,6 +126,8 @@ def test_pick_a_series_see_the_chart_click_a_point_download_the_csv(server, page
     points = page.locator("#chart svg a")
     drawn = [r for r in expected["rows"] if r["per10k"] is not None]
     assert points.count() == len(drawn) >= 25  # one link per drawn point
+    assert points.nth(10).locator("title").text_content() == (  # the tooltip on hover
+        f"hard_power in {drawn[10]['period']}: {drawn[10]['per10k']:,.2f} per 10,000 words")
     with page.context.expect_page() as opened:
         points.nth(10).click()  # links open in a new tab, keeping the chart
     contexts = opened.value

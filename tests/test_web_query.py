@@ -128,6 +128,15 @@ def test_where_and_by_field_are_the_cli_trend_and_its_contexts(web, web_demo) ->
     assert "documents where party in Democratic,Republican" in html.unescape(context.text)
 
 
+def test_each_point_shows_its_value_on_hover(web) -> None:
+    page = web.get("/-/trends?series=hard_power&measure=count&since=1940&until=1949&by=party")
+    chart = page.text.split('id="chart"')[1].split("</svg>")[0]
+    titles = re.findall(r"<a xlink:href=\"[^\"]+\"[^>]*><title>([^<]*)</title>", chart)
+    expected = [f"hard_power in {r['period']} ({r['source']}): {r['count']} occurrences"
+                for r in table_rows(page) if r["count"] is not None]
+    assert sorted(titles) == sorted(expected) and len(expected) == 10
+
+
 def test_a_field_no_document_has_is_said_not_shown_as_one_group(web) -> None:
     page = web.get("/-/trends?series=hard_power&since=2000&by=countri")
     assert page.status_code == 200

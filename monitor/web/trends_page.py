@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -204,13 +206,45 @@ def _context_args(form: TrendForm, series: str, group: str, period: str) -> str:
 
 
 def _svg(result: Trend, kind: str, events, links) -> str:
+    """The chart as inline SVG: each point a link to its contexts, with its value as the
+    link's ``<title>`` (the tooltip a browser shows on hover)."""
     ratio = result.query.ratio_label
+    rows = {(r.series, r.source, r.period): r for r in result.rows}
+    titles: dict[str, str] = {}
 
     def point_links(series: str, group: str, period: str) -> str | None:
-        return None if series == ratio else links(series, group, period)
+        if series == ratio:
+            return None
+        url = links(series, group, period)
+        row = rows.get((series, group, period))
+        if row is not None:
+            titles[html.escape(url, quote=True)] = html.escape(_hover(result, row))
+        return url
 
     text = _chart_bytes(result, kind, events, "svg", point_links).decode("utf-8")
-    return text[text.index("<svg"):]  # inline: drop the XML declaration and doctype
+    text = text[text.index("<svg"):]  # inline: drop the XML declaration and doctype
+
+    def titled(match: re.Match) -> str:
+        title = titles.get(match.group(1).replace("&#x27;", "'").replace("&apos;", "'"))
+        return match.group(0) + (f"<title>{title}</title>" if title else "")
+
+    return _ANCHOR.sub(titled, text)
+
+
+_ANCHOR = re.compile(r'<a xlink:href="([^"]*)"[^>]*>')
+
+
+def _hover(result: Trend, row) -> str:
+    """``hard_power in 1945 (Republican): 120 occurrences``: a point's value in words."""
+    measure, value = result.query.measure, row.value(result.query.measure)
+    where = f"{row.series} in {row.period}" + (f" ({row.source})" if row.source != "all" else "")
+    if value is None:
+        return f"{where}: no tallied documents"
+    number = f"{int(value):,}" if float(value).is_integer() else f"{value:,.2f}"
+    text = {"count": f"{number} occurrences", "docs": f"{number} documents",
+            "share": f"{value:.1%} of documents",
+            "per10k": f"{value:,.2f} per 10,000 {result.unit}"}[measure]
+    return f"{where}: {text}"
 
 
 def _too_many_panels(result: Trend) -> str:
