@@ -7,6 +7,7 @@ import hashlib
 import html
 import json
 import re
+import sqlite3
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -273,5 +274,36 @@ def test_a_trend_over_the_time_limit_stops_with_a_message(web_demo) -> None:
         page = client.get("/-/trends?series=hard_power&series=soft_power&by=president")
         assert page.status_code == 400
         assert "the query took longer than 0.001 s; narrow it" in page.text
+    finally:
+        client.close()
+
+
+def test_plain_datasette_gets_the_pages_from_the_entry_point(web_demo, tmp_path) -> None:
+    from importlib.metadata import entry_points
+
+    from datasette.app import Datasette
+
+    if "rhetoric_monitor" not in {e.name for e in entry_points(group="datasette")}:
+        pytest.skip("the datasette entry point is not installed: pip install -e '.[test]'")
+    db_path = web_demo[0]
+    client = Client(Datasette(files=[str(db_path)]))  # `datasette demo.db`: no config
+    try:
+        page = client.get("/-/trends?series=hard_power&since=2000&measure=count")
+        assert page.status_code == 200, page.text
+        assert table_rows(page) == json.loads(cli(
+            db_path, "trend", "hard_power", "--since", "2000", "--measure", "count",
+            "--format", "json"))["rows"]
+        assert client.get("/-/lexicons?name=power").status_code == 200
+    finally:
+        client.close()
+    other = tmp_path / "other.db"
+    sqlite3.connect(other).execute("CREATE TABLE t (x)").connection.close()
+    client = Client(Datasette(files=[str(other)]))
+    try:
+        page = client.get("/-/trends")
+        assert page.status_code == 404
+        assert page.text == ("error: no rhetoric-monitor database is served here: run monitor"
+                             " --db PATH serve (or datasette PATH)\n")
+        assert client.get("/other/t.json").status_code == 200  # Datasette itself works
     finally:
         client.close()

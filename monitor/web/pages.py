@@ -4,19 +4,39 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from datasette.utils import sqlite_timelimit
 from datasette.utils.asgi import Response
 
 from ..store import Database
-from .app import NAME, WebConfig
+from .app import NAME, ServeError, WebConfig, check_database
 
 T = TypeVar("T")
 
 
 def web_config(datasette) -> WebConfig:
-    return WebConfig.from_plugin_config(datasette.plugin_config(NAME) or {})
+    """The config ``make_datasette`` wrote; under plain ``datasette db.db`` (the plugin's
+    entry point), the first database served that is a current monitor database."""
+    data = datasette.plugin_config(NAME)
+    if data:
+        return WebConfig.from_plugin_config(data)
+    found = getattr(datasette, "_monitor_config", None)
+    if found is None:
+        for database in datasette.databases.values():
+            if database.path and not database.is_memory:
+                try:
+                    check_database(Path(database.path))
+                except ServeError:
+                    continue
+                found = WebConfig(Path(database.path))
+                break
+        else:
+            raise ServeError("no rhetoric-monitor database is served here: run"
+                             " monitor --db PATH serve (or datasette PATH)")
+        datasette._monitor_config = found
+    return found
 
 
 class TooSlow(RuntimeError):

@@ -15,10 +15,12 @@ from datasette.database import QueryInterrupted
 from datasette.facets import Facet
 from datasette.utils import escape_sqlite, path_with_added_args, path_with_removed_args
 from datasette.utils.asgi import Response
+from jinja2 import ChoiceLoader, FileSystemLoader
 
 from ..store import fts_query
 from . import lexicons_page, reports_page, trends_page
-from .app import NAME
+from .app import NAME, TEMPLATES, ServeError
+from .pages import SECURITY_HEADERS, web_config
 
 
 @hookimpl(trylast=True)
@@ -30,12 +32,32 @@ def prepare_connection(conn):
 @hookimpl
 def register_routes(datasette):
     return [
-        (r"^/-/trends$", trends_page.trends),
-        (r"^/-/trends\.(?P<format>csv|json|svg|png)$", trends_page.download),
-        (r"^/-/contexts$", trends_page.contexts),
-        (r"^/-/lexicons$", lexicons_page.lexicons),
-        (r"^/-/reports/?(?P<path>.*)$", reports_page.reports),
+        (r"^/-/trends$", _served(trends_page.trends)),
+        (r"^/-/trends\.(?P<format>csv|json|svg|png)$", _served(trends_page.download)),
+        (r"^/-/contexts$", _served(trends_page.contexts)),
+        (r"^/-/lexicons$", _served(lexicons_page.lexicons)),
+        (r"^/-/reports/?(?P<path>.*)$", _served(reports_page.reports)),
     ]
+
+
+def _served(view):
+    """The page, or a one-line 404 where Datasette serves no monitor database (the plugin
+    is installed for every ``datasette`` of the environment)."""
+    async def route(datasette, request):
+        try:
+            web_config(datasette)
+        except ServeError as exc:
+            return Response.text(f"error: {exc}\n", status=404, headers=SECURITY_HEADERS)
+        return await view(datasette, request)
+
+    return route
+
+
+@hookimpl
+def prepare_jinja2_environment(env, datasette):
+    """The pages' templates, last in the search path (so a --template-dir overrides them):
+    ``make_datasette`` passes them too, plain ``datasette db.db`` only gets them here."""
+    env.loader = ChoiceLoader([env.loader, FileSystemLoader(str(TEMPLATES))])
 
 
 @hookimpl
