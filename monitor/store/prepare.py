@@ -10,6 +10,7 @@ values, computed by the same functions.
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 from collections.abc import Iterable, Iterator
@@ -69,6 +70,8 @@ class Preparer:
         if self.workers <= 1 or len(items) < PARALLEL_DOCS:
             return map(prepare, items)
         if self._pool is None:
+            _warm_up()  # what the workers use is imported here, once: forked, they share it
+            gc.freeze()  # and the collector does not copy those pages in every worker
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
             self._pool = context.Pool(self.workers, _init_worker)
@@ -79,12 +82,20 @@ class Preparer:
             self._pool.terminate()
             self._pool.join()
             self._pool = None
+            gc.unfreeze()
 
     def __enter__(self) -> Preparer:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _warm_up() -> None:
+    from .clusters import _signature, shingle_hashes
+
+    _signature(shingle_hashes("a few words to hash"))  # imports datasketch, draws the
+    detect_language("a few words to detect")  # permutations; loads CLD2
 
 
 def _init_worker() -> None:
