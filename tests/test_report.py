@@ -229,3 +229,39 @@ def test_empty_database_still_gives_a_readable_report(tmp_path: Path) -> None:
     assert folder.name == "2026-10"
     assert all((folder / link).is_file() for link in html_links(folder / "index.html"))
     assert "No charts" in (folder / "summary.md").read_text(encoding="utf-8")
+
+
+def test_a_period_on_few_documents_says_so_next_to_its_figures(tmp_path: Path) -> None:
+    from monitor.documents import Document
+    from monitor.lexicon import resolve_lexicon
+    from monitor.store import Database
+    from monitor.tally import tally_documents
+
+    english = [Document(text=f"Speech {i} on national security and culture.", source="gov",
+                        language="en", published="2024", precision="year") for i in range(6)]
+    chinese = [Document(text=f"第{i}篇：维护国家安全。", source="gov", language="zh",
+                        published="2024", precision="year") for i in range(2)]
+    late = [Document(text="One speech on security.", source="gov", language="en",
+                     published="2025", precision="year")]
+    with Database(tmp_path / "few.db") as db:
+        db.add_documents(english + chinese + late)
+        tally_documents(db, [resolve_lexicon("power"), resolve_lexicon("security_zh")],
+                        workers=1)
+        lone = build_report(db, "year", "2025", out=tmp_path / "reports")
+        full = build_report(db, "year", "2024", out=tmp_path / "reports")
+    warning = "1 document in 2025: shares and rates are not meaningful (fewer than 5)"
+    summary = (lone / "summary.md").read_text(encoding="utf-8")
+    page = (lone / "index.html").read_text(encoding="utf-8")
+    assert f"- {warning}." in summary.split("## Notes")[1]
+    assert f"<li>{warning}.</li>" in page.split("<h2>")[0]
+    for text in (summary, page):
+        top = text.split("Top 15 terms")[1].split("Biggest risers")[0]
+        assert warning in top and "100.0% (of 1: not meaningful)" in top
+    summary = (full / "summary.md").read_text(encoding="utf-8")
+    assert "not meaningful (fewer than" not in summary  # 6 English documents are enough ...
+    rows = [line for line in summary.split("Top 15 terms")[1].split("Biggest risers")[0]
+            .splitlines() if line.startswith("| ")]
+    anquan = next(r for r in rows if r.startswith("| 安全 "))
+    assert "100.0% (of 2: not meaningful)" in anquan  # ... the 2 Chinese ones are not
+    security = next(r for r in rows if r.startswith("| security | power "))
+    assert "not meaningful" not in security

@@ -30,6 +30,7 @@ from ..trends.data import (
     top_categories,
 )
 from ..trends.series import TrendQuery, rates, trend
+from .caveats import few_documents, share_cell, warned
 from .config import ChartSpec, Config, ConfigError, load_config
 from .health import source_health
 from .insights import analysis_sections
@@ -293,12 +294,14 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
     ]
     if periods.end(key) >= date.today():
         notes.insert(0, f"{key} is not over yet: it ends on {periods.end(key)}.")
+    if few_documents(total, key):
+        notes.insert(0, few_documents(total, key) + ".")
     if not total:
         notes.insert(0, f"No documents are dated in {key}. For a historical corpus pass"
                         f" --for latest (the latest {kind} with documents) or --for <{kind} id>.")
     notes[:0] = [f"Source {h.source}: {h.warning}." for h in health if h.warning]
     analysis = analysis_sections(db, cfg, kind, key, rows, folder)
-    sections = _sections(cfg, kind, rows, by_source, charts, folder)
+    sections = _sections(cfg, kind, key, rows, by_source, charts, folder)
     sections[1:1] = analysis
     sections.insert(1, Section(
         "Source health", f"Documents per source this {kind} against its usual number (mean"
@@ -318,8 +321,8 @@ def _TERM_COLUMNS(compare: str) -> list[str]:
             "per10k", "baseline_count", f"baseline_mean_{compare}", f"change_{compare}"]
 
 
-def _sections(cfg: Config, kind: str, rows: list[TermRow], by_source: list, charts: list,
-              folder: Path) -> list[Section]:
+def _sections(cfg: Config, kind: str, key: str, rows: list[TermRow], by_source: list,
+              charts: list, folder: Path) -> list[Section]:
     unit = "per 10k words" if cfg.compare == "per10k" else "share of documents"
     fmt = (lambda v: "-" if v is None else f"{v:.2f}") if cfg.compare == "per10k" else (
         lambda v: "-" if v is None else f"{100 * v:.1f}%")
@@ -342,14 +345,15 @@ def _sections(cfg: Config, kind: str, rows: list[TermRow], by_source: list, char
         Section("Documents by source", "Documents dated in the period; tallied = counted"
                 " for at least one lexicon.", ["source", "documents", "tallied"],
                 [[s, str(n), str(t)] for s, n, t in by_source]),
-        Section(f"Top {cfg.top} terms", f"By occurrences this {kind}.",
+        Section(f"Top {cfg.top} terms", warned(rows, key, f"By occurrences this {kind}."),
                 [*cols, "occurrences", "documents", "per 10k words", "share of documents"],
-                [[*line(r), str(r.count), str(r.docs), f"{r.per10k:.2f}",
-                  f"{100 * r.share:.1f}%"] for r in rows if r.count][: cfg.top]),
-        Section("Biggest risers", rule, compared,
+                [[*line(r), str(r.count), str(r.docs), f"{r.per10k:.2f}", share_cell(r, key)]
+                 for r in rows if r.count][: cfg.top]),
+        Section("Biggest risers", warned(rows, key, rule), compared,
                 [[*line(r), fmt(r.baseline_mean + r.change), fmt(r.baseline_mean),
                   "+" + fmt(r.change)] for r in risers]),
-        Section("Biggest fallers", "Same rule, most negative difference first.", compared,
+        Section("Biggest fallers", warned(rows, key, "Same rule, most negative difference"
+                " first."), compared,
                 [[*line(r), fmt(r.baseline_mean + r.change), fmt(r.baseline_mean),
                   fmt(r.change)] for r in fallers]),
         Section("New terms", f"Counted this {kind}, never in the baseline (listed only"

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 from ..store import Database
 from ..trends.adhoc import is_adhoc
+from .caveats import share_cell, warned
 from .config import Config
 from .render import Section
 
@@ -53,11 +54,11 @@ def analysis_sections(db: Database, cfg: Config, kind: str, key: str, rows: list
     if kind == "year":
         hot = sorted((r for r in rows if r.count), key=lambda r: -r.share)[: cfg.top]
         out.append(Section(
-            "Temperature", "China Media Project style tiers by the share of documents"
-            " mentioning each term this year: boiling >= 20%, hot >= 10%, warm >= 5%,"
-            " tepid >= 2%, cool >= 0.5%, cold below.",
+            "Temperature", warned(rows, key, "China Media Project style tiers by the share of"
+            " documents mentioning each term this year: boiling >= 20%, hot >= 10%, warm >="
+            " 5%, tepid >= 2%, cool >= 0.5%, cold below."),
             ["term", "lexicon", "category", "share of documents", "tier"],
-            [[r.term, r.lexicon, r.category, f"{100 * r.share:.1f}%", tier_of(r.share) or "-"]
+            [[r.term, r.lexicon, r.category, share_cell(r, key), tier_of(r.share) or "-"]
              for r in hot]))
     return out
 
