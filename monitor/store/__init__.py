@@ -4,7 +4,8 @@
 ``schema`` is the DDL and its migrations; ``clusters`` finds syndicated copies (MinHash
 LSH) as documents are stored; ``search`` makes the full-text index find Chinese words
 (``fts_query``); ``prepare`` does the per-document work of storing (normalise, hash,
-count, detect, MinHash), in worker processes for big batches.
+count, detect, MinHash), in worker processes for big batches; ``fields`` indexes short
+meta keys for ``--where``.
 """
 
 from __future__ import annotations

@@ -18,8 +18,9 @@ from typing import Any
 from ..dates import implausible_date
 from ..documents import PRECISIONS, Document
 from ..text import normalise_language
+from .fields import ensure_meta_indexes, index_stored_meta, indexable
 from .prepare import Preparer, prepare_all
-from .schema import CJK_INDEX, CJK_SEARCH, MIGRATIONS, SCHEMA_VERSION
+from .schema import CJK_INDEX, CJK_SEARCH, META_INDEXES, MIGRATIONS, SCHEMA_VERSION
 from .search import cjk_pairs, fill_cjk
 
 DEFAULT_DB = Path("db") / "monitor.db"
@@ -101,6 +102,8 @@ class Database:
                     fill_cjk(self.conn)
                     for statement in _split_sql(CJK_INDEX):
                         self.conn.execute(statement)
+                if MIGRATIONS[number] is META_INDEXES:
+                    index_stored_meta(self.conn)
                 self.conn.execute(f"PRAGMA user_version = {number + 1}")
 
     @contextmanager
@@ -153,6 +156,7 @@ class Database:
         now = moment.isoformat()
         source_ids: dict[str, int] = {}
         added: list[int] = []
+        metas: list[dict] = []
         with self.transaction():
             todo: list[tuple[Document, int, str | None]] = []
             batch_ids: set[tuple[int, str]] = set()
@@ -202,6 +206,8 @@ class Database:
                 if cur.rowcount:
                     result.added += 1
                     added.append(cur.lastrowid)
+                    if doc.meta:
+                        metas.append(doc.meta)
                     if self.cluster_copies:
                         from .clusters import cluster_document
 
@@ -214,6 +220,8 @@ class Database:
                 else:
                     result.skipped += 1
             self.index_documents(added)
+            if metas:
+                ensure_meta_indexes(self.conn, indexable(metas))
         return result
 
     def index_documents(self, ids: list[int]) -> None:

@@ -57,6 +57,11 @@ CJK_INDEX = """
     INSERT INTO documents_fts(documents_fts) VALUES ('rebuild');
 """
 
+#: nothing in SQL: the indexes are made by monitor.store.fields.index_stored_meta
+META_INDEXES = """
+    SELECT 1;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: sources, documents, full-text search, run log, lexicons and counts.
     """
@@ -357,6 +362,10 @@ MIGRATIONS: list[str] = [
     CREATE INDEX backfill_keys_shard ON backfill_keys(shard);
     ALTER TABLE backfill_shards ADD COLUMN duplicates INTEGER NOT NULL DEFAULT 0;
     """,
+    # 9 (issue 11): an expression index per short meta key already stored (see
+    # monitor/store/fields.py: index_stored_meta runs after this; add_documents indexes
+    # the keys of new documents), so --where country=CHN reads the index.
+    META_INDEXES,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -19,6 +19,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from ..store.fields import meta_sql
+
 COLUMNS = {"source": "s.name", "language": "d.language", "title": "d.title", "url": "d.url",
            "external_id": "d.external_id"}
 """Fields that are document columns rather than ``meta`` keys."""
@@ -81,11 +83,18 @@ def where_sql(wheres: Sequence[Where]) -> tuple[str, list]:
     """`` AND ...`` conditions for the filters (empty string for none), and their arguments.
 
     ``!=`` and ``not in`` keep documents without the field, which are not equal to it.
+    ``=`` and ``in`` on a meta key select the documents by that key's index (see
+    :mod:`monitor.store.fields`), or by a scan where it has none.
     """
     parts, args = [], []
     for where in wheres:
         expr, expr_args = field_sql(where.field)
         marks = ",".join("?" * len(where.values))
+        indexed = None if where.field in COLUMNS else meta_sql(where.field)
+        if where.op in ("=", "in") and indexed:  # the form the meta index answers
+            parts.append(f"d.id IN (SELECT id FROM documents WHERE {indexed} IN ({marks}))")
+            args += list(where.values)
+            continue
         if where.op in ("=", "in"):
             parts.append(f"{expr} IN ({marks})")
         else:
