@@ -73,3 +73,31 @@ def test_an_older_database_gets_indexes_for_its_stored_keys(tmp_path) -> None:
     assert _split_sql(META_INDEXES)
     with Database(path) as db:
         assert indexed_keys(db.conn) == {"country", "session"}
+
+
+def test_an_older_database_gets_languages_and_loses_tallies_not_its_lexicons(tmp_path) -> None:
+    """Documents stored before detection: security_zh no longer counts English speeches."""
+    from monitor.lexicon import resolve_lexicon
+    from monitor.store.schema import STORED_LANGUAGES
+
+    path = tmp_path / "old.db"
+    english = ["We must defend national security and promote development for all nations."
+               f" Speech number {i} of the general debate, on peace and cooperation." for i in
+               range(3)]
+    chinese = [f"第{i}篇。我们要坚持总体国家安全观，统筹发展和安全，维护国家安全和社会稳定。"
+               for i in range(2)]
+    with Database(path) as db:
+        db.add_documents([Document(text=t, source="s", published="2020", precision="year")
+                          for t in english + chinese])
+        db.conn.execute("UPDATE documents SET language = NULL")  # as before detection
+        tally_documents(db, [resolve_lexicon("security_zh")], workers=1)
+        before = trend(db, TrendQuery(["security_zh:国家安全"], measure="count")).rows
+        assert [(r.count, r.total_docs) for r in before] == [(4, 5)]
+        db.conn.execute(f"PRAGMA user_version = {MIGRATIONS.index(STORED_LANGUAGES)}")
+    with Database(path) as db:
+        languages = [r[0] for r in db.conn.execute("SELECT language FROM documents ORDER BY id")]
+        assert languages == ["en"] * 3 + ["zh"] * 2
+        after = trend(db, TrendQuery(["security_zh:国家安全"], measure="count")).rows
+        assert [(r.count, r.total_docs) for r in after] == [(4, 2)]
+        assert tally_documents(db, [resolve_lexicon("security_zh")], workers=1
+                               ).scanned["security_zh"] == 0  # nothing left to do

@@ -19,8 +19,16 @@ from ..dates import implausible_date
 from ..documents import PRECISIONS, Document
 from ..text import normalise_language
 from .fields import ensure_meta_indexes, index_stored_meta, indexable
+from .languages import detect_stored_languages
 from .prepare import Preparer, prepare_all
-from .schema import CJK_INDEX, CJK_SEARCH, META_INDEXES, MIGRATIONS, SCHEMA_VERSION
+from .schema import (
+    CJK_INDEX,
+    CJK_SEARCH,
+    META_INDEXES,
+    MIGRATIONS,
+    SCHEMA_VERSION,
+    STORED_LANGUAGES,
+)
 from .search import cjk_pairs, fill_cjk
 
 DEFAULT_DB = Path("db") / "monitor.db"
@@ -104,6 +112,8 @@ class Database:
                         self.conn.execute(statement)
                 if MIGRATIONS[number] is META_INDEXES:
                     index_stored_meta(self.conn)
+                if MIGRATIONS[number] is STORED_LANGUAGES:
+                    detect_stored_languages(self.conn)
                 self.conn.execute(f"PRAGMA user_version = {number + 1}")
 
     @contextmanager

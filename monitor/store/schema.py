@@ -62,6 +62,11 @@ META_INDEXES = """
     SELECT 1;
 """
 
+#: nothing in SQL: monitor.store.languages.detect_stored_languages does the work
+STORED_LANGUAGES = """
+    SELECT 2;
+"""
+
 MIGRATIONS: list[str] = [
     # 1: sources, documents, full-text search, run log, lexicons and counts.
     """
@@ -366,6 +371,10 @@ MIGRATIONS: list[str] = [
     # monitor/store/fields.py: index_stored_meta runs after this; add_documents indexes
     # the keys of new documents), so --where country=CHN reads the index.
     META_INDEXES,
+    # 10 (issue 11): documents stored before languages were detected get theirs, and
+    # lexicons of other languages lose their tallies of them (see
+    # monitor/store/languages.py: detect_stored_languages runs after this).
+    STORED_LANGUAGES,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
