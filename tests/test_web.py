@@ -265,6 +265,9 @@ def test_metadata_facets_search_and_hidden_text(web) -> None:
     facets = table["facet_results"]
     assert {"source_id", "language", "published"} <= set(facets)
     assert facets["published"]["results"][0]["value"] == "2026"
+    counts = web.get("/demo/term_counts.json?_size=1&lexicon=power").json()
+    assert {"lexicon", "source", "language"} <= set(counts["facet_results"])
+    assert {"language", "meta"} <= set(counts["columns"])
     found = web.get("/demo/documents_view.json?_search=soviet&_size=0").json()
     assert found["filtered_table_rows_count"] > 10
     year = web.get("/demo/documents_view.json?published__startswith=1950&_size=0").json()

@@ -106,7 +106,7 @@ def database_metadata(tables: set[str], text: str | None = None) -> dict[str, An
             entry.update(facets=VIEW_FACETS, fts_table="documents_fts", fts_pk="id",
                          sort_desc="published")
         elif name == "term_counts":
-            entry["facets"] = ["lexicon", "source"]
+            entry["facets"] = ["lexicon", "source", "language"]
         elif name in ("sources", "lexicons"):
             entry["label_column"] = "name"
         elif name == "terms":
