@@ -62,6 +62,15 @@ def test_pairs_and_queries() -> None:
     assert fts_query("安全生产 policy") == '"安全 全生 生产" "policy"'
     assert fts_query("党") == '"党" *'
     assert fts_query('"国家 安全" "soviet threat') == '"国家 家安 安全" "soviet threat"'
+    assert fts_query('"') == fts_query("  ") == '""'  # matches nothing, not a syntax error
+
+
+def test_odd_search_box_input_matches_or_finds_nothing_never_an_error(db) -> None:
+    db.add_documents([Document(text="国家安全 and national security", source="s")])
+    for query in ['"', " ", "-", "AND", "NEAR(a b)", "*", "安全*", 'he"llo', "。", "x:y",
+                  "^a", "(", "安全 OR"]:
+        hits(db, fts_query(query))
+    assert len(hits(db, fts_query("AND"))) == 1 and not hits(db, fts_query("NEAR(a b)"))
 
 
 @pytest.mark.corpus

@@ -84,7 +84,7 @@ def fts_query(query: str) -> str:
     if query.count('"') % 2:
         query += '"'
     bits = [bit.strip('"') for bit in _QUERY_BIT.findall(query)]
-    return " ".join(_phrase(bit) for bit in bits if bit.strip())
+    return " ".join(_phrase(bit) for bit in bits if bit.strip()) or '""'  # "": no match
 
 
 def fill_cjk(conn: sqlite3.Connection) -> int:
