@@ -371,7 +371,7 @@ MIGRATIONS: list[str] = [
     # monitor/store/fields.py: index_stored_meta runs after this; add_documents indexes
     # the keys of new documents), so --where country=CHN reads the index.
     META_INDEXES,
-    # 9 (issue 11): documents stored before languages were detected get theirs, and
+    # 10 (issue 11): documents stored before languages were detected get theirs, and
     # lexicons of other languages lose their tallies of them (see
     # monitor/store/languages.py: detect_stored_languages runs after this).
     STORED_LANGUAGES,
