@@ -138,10 +138,15 @@ def test_each_point_shows_its_value_on_hover(web) -> None:
     assert sorted(titles) == sorted(expected) and len(expected) == 10
 
 
-def test_a_field_no_document_has_is_said_not_shown_as_one_group(web) -> None:
+def test_a_field_no_document_has_is_said_not_shown_as_one_group(web, web_demo) -> None:
     page = web.get("/-/trends?series=hard_power&since=2000&by=countri")
     assert page.status_code == 200
     assert "no document has the field &#39;countri&#39;" in page.text
+    result = CliRunner().invoke(main, ["--db", str(web_demo[0]), "trend", "hard_power",
+                                       "--since", "2000", "--by", "countri"])
+    assert result.exit_code == 0
+    assert "note: no document has the field 'countri': every document is in the group" \
+        " (none)" in result.stderr
 
 
 def test_an_ad_hoc_term_is_read_once_the_cli_counted_it(web, web_demo) -> None:

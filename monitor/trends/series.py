@@ -33,7 +33,7 @@ from . import periods
 from .adhoc import ensure_terms, tallied_terms
 from .backfilled import backfilled_series_counts
 from .data import frame_documents, resolve_series, series_counts, temp_documents, word_unit
-from .filters import parse_wheres
+from .filters import NONE, parse_wheres
 
 MEASURES = ("count", "docs", "share", "per10k")
 Z90 = 1.6448536269514722  # two-sided 90%: the 95th percentile of the standard normal
@@ -249,6 +249,9 @@ def trend(db: Database, query: TrendQuery, *, tally_terms: bool = True,
     keys = periods.span(buckets[0], buckets[-1]) if buckets else []
     sources = sorted(frame.sources)
     groups = sorted({key[2] for key in frame.totals}) if grouped else ["all"]
+    if query.by is not None and groups == [NONE]:
+        notes.append(f"no document has the field {query.by!r}: every document is in the"
+                     f" group {NONE} (check the name: source, language, title or a meta key)")
     if max_rows is not None:
         _check_size(query, len(keys), len(resolved) + bool(query.ratio), len(groups), max_rows)
     totals = _by_group(frame.totals.items(), grouped, lambda k: (k[0], k[1]))

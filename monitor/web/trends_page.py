@@ -28,7 +28,7 @@ from ..trends import (
     trend,
 )
 from ..trends.data import frame_documents, resolve_series
-from ..trends.filters import COLUMNS, NONE
+from ..trends.filters import COLUMNS
 from ..trends.series import _cell
 from .forms import KINDS, FormError, TrendForm
 from .pages import SECURITY_HEADERS, TooSlow, page, read, web_config
@@ -149,12 +149,7 @@ async def contexts(datasette, request):
 def read_trend(db: Database, query, max_rows: int) -> Trend:
     """The trend, read-only (ad-hoc terms must have been tallied by the CLI before) and of
     at most ``max_rows`` rows."""
-    result = trend(db, query, tally_terms=False, max_rows=max_rows)
-    if query.by and result.groups == [NONE]:
-        result.notes.append(f"no document has the field {query.by!r}: every document is in"
-                            f" the group {NONE} (check the name: source, language, title or"
-                            " a meta key)")
-    return result
+    return trend(db, query, tally_terms=False, max_rows=max_rows)
 
 
 def _choices(db: Database) -> dict:
