@@ -213,3 +213,18 @@ def test_the_readmes_search_and_datasette_commands_work_as_written(web_demo, tmp
     assert {r["value"] for r in results["party"]["results"]} >= {"Republican", "Democratic"}
     assert results["language"]["results"][0] == {**results["language"]["results"][0],
                                                  "value": "en", "count": 249}
+
+
+@pytest.mark.corpus
+def test_plain_datasette_with_the_tools_plugin_finds_longer_words(reports) -> None:
+    from importlib.metadata import entry_points
+
+    if "rhetoric_monitor" not in {e.name for e in entry_points(group="datasette")}:
+        pytest.skip("the datasette entry point is not installed: pip install -e '.[test]'")
+    with Database(reports) as db:
+        expected = len(containing(db, "国家安全"))
+    found = subprocess.run(
+        [str(Path(sys.executable).parent / "datasette"), str(reports), "--get",
+         "/zh/documents.json?_search=国家安全&_size=0&_nocol=text&_nocol=cjk"],
+        capture_output=True, text=True, check=True, timeout=120)
+    assert json.loads(found.stdout)["filtered_table_rows_count"] == expected > 0
