@@ -166,6 +166,8 @@ def ingest_paths(
             if bar is not None and item.size > done[0]:
                 bar.update(item.size - done[0])
         _flush(db, batch, location, report, fail, warn)
+        if report.added:
+            db.raise_if_damaged()  # never report success into a damaged file
         completed = True
     except BaseException as exc:
         if not isinstance(exc, KeyboardInterrupt):

@@ -7,12 +7,13 @@ the commands so that ``monitor --help`` and no-op runs start fast.
 from __future__ import annotations
 
 import os
+import sqlite3
 import sys
 from pathlib import Path
 
 import click
 
-from ..store import Database, default_db_path
+from ..store import Database, StoreError, default_db_path, describe
 
 
 class Context:
@@ -26,7 +27,7 @@ class Context:
     def db(self) -> Database:
         """The database, created if missing (for commands that write: ingest, tally, demo)."""
         if self._db is None:
-            self._db = Database(self.db_path)
+            self._db = Database(self.db_path, notify=note)
         return self._db
 
     @property
@@ -48,10 +49,16 @@ def fail(message: str) -> None:
     click.echo(f"error: {message}", err=True)
 
 
+def note(message: str) -> None:
+    click.echo(f"note: {message}", err=True)
+
+
 class MonitorGroup(click.Group):
     """The top-level group: ``--db`` may come after the command name too
     (``monitor trend x --db FILE``), and a closed output pipe (``| head -1``) ends the
-    command quietly with exit 0."""
+    command quietly with exit 0. Store failures the user can act on (a locked,
+    read-only, full, damaged or foreign database) end any command with one line and
+    exit 2, never a traceback."""
 
     GLOBAL = ("--db",)
 
@@ -84,6 +91,13 @@ class MonitorGroup(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(0)
+        except (StoreError, sqlite3.Error, OSError) as exc:
+            obj = ctx.obj if isinstance(ctx.obj, Context) else None
+            message = describe(exc, obj.db_path if obj else default_db_path())
+            if message is None:
+                raise
+            fail(message)
+            ctx.exit(2)
 
 
 @click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -59,6 +59,7 @@ def tally(obj: Context, names: tuple[str, ...], workers: int | None) -> None:
 
 
 def _run_tally(obj: Context, lexicons: list, workers: int | None):
+    from ..store import StoreError
     from ..tally import tally_documents
 
     run_id = obj.db.start_run("tally " + " ".join(lex.name for lex in lexicons))
@@ -70,6 +71,9 @@ def _run_tally(obj: Context, lexicons: list, workers: int | None):
             obj.db.finish_run(run_id, failed=1, message=str(exc))
             fail(str(exc))
             sys.exit(1)
+        except StoreError as exc:
+            obj.db.finish_run(run_id, failed=1, message=str(exc))
+            raise
     obj.db.finish_run(run_id, added=report.documents)
     return report
 

@@ -5,15 +5,18 @@
 LSH) as documents are stored; ``search`` makes the full-text index find Chinese words
 (``fts_query``); ``prepare`` does the per-document work of storing (normalise, hash,
 count, detect, MinHash), in worker processes for big batches; ``fields`` indexes short
-meta keys for ``--where``.
+meta keys for ``--where``; ``errors`` turns SQLite failures into one-line
+:class:`StoreError` messages.
 """
 
 from __future__ import annotations
 
-from .database import AddResult, Database, SchemaError, default_db_path, utcnow
+from .database import AddResult, Database, default_db_path, utcnow
+from .errors import DatabaseLocked, SchemaError, StoreError, describe
 from .prepare import Preparer
 from .schema import SCHEMA_VERSION
 from .search import cjk_pairs, fts_query
 
-__all__ = ["SCHEMA_VERSION", "AddResult", "Database", "Preparer", "SchemaError", "cjk_pairs",
-           "default_db_path", "fts_query", "utcnow"]
+__all__ = ["SCHEMA_VERSION", "AddResult", "Database", "DatabaseLocked", "Preparer",
+           "SchemaError", "StoreError", "cjk_pairs", "default_db_path", "describe", "fts_query",
+           "utcnow"]

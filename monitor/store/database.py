@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
@@ -18,6 +19,18 @@ from typing import Any
 from ..dates import implausible_date
 from ..documents import PRECISIONS, Document
 from ..text import normalise_language
+from .errors import (
+    BUSY,
+    CANTOPEN,
+    DOCTOR,
+    READONLY,
+    DatabaseLocked,
+    SchemaError,
+    StoreError,
+    describe,
+    lock_holder,
+    sqlite_code,
+)
 from .fields import ensure_meta_indexes, index_stored_meta, indexable
 from .languages import detect_stored_languages
 from .prepare import Preparer, prepare_all
@@ -50,8 +63,16 @@ class AddResult:
     warnings: list[str] = field(default_factory=list)  # "origin: reason", one per document
 
 
-class SchemaError(RuntimeError):
-    """The database file is newer than this version of the tool, or not ours."""
+OUR_TABLES = frozenset({"sources", "documents", "runs"})
+QUIET_WAIT = 2.0  # seconds a writer waits for the lock before saying it is waiting
+
+
+def busy_timeout_default() -> float:
+    """``$MONITOR_BUSY_TIMEOUT`` seconds if set, else 60."""
+    try:
+        return max(0.0, float(os.environ.get("MONITOR_BUSY_TIMEOUT") or 60))
+    except ValueError:
+        return 60.0
 
 
 class Database:
@@ -61,18 +82,77 @@ class Database:
     >>> db.add_documents([Document(text="...", source="speeches")])
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
+    def __init__(self, path: str | os.PathLike[str] | None = None, *,
+                 busy_timeout: float | None = None,
+                 notify: Callable[[str], None] | None = None) -> None:
+        """Open (creating and migrating if needed) the database at ``path``.
+
+        A writer waits up to ``busy_timeout`` seconds (``$MONITOR_BUSY_TIMEOUT``, default
+        60) for another's write lock, telling ``notify`` after a few seconds that it waits.
+        A file that cannot be written (or whose folder cannot) is opened read-only
+        (``readonly``): reads work, writes fail with a :class:`StoreError`. Problems the
+        user can act on raise :class:`StoreError` with a one-line message.
+        """
         self.path = Path(path) if path is not None else default_db_path()
-        if str(self.path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        conn = sqlite3.connect(str(self.path), timeout=60, isolation_level=None)
+        self.busy_timeout = busy_timeout_default() if busy_timeout is None else busy_timeout
+        self.notify = notify
+        self.readonly = False
+        self.immutable = False
+        try:
+            self.conn = self._open()
+            self._check_ours()
+            self._migrate()
+        except sqlite3.Error as exc:
+            message = describe(exc, self.path)
+            if message is None:
+                raise
+            raise StoreError(message) from exc
+
+    def _open(self) -> sqlite3.Connection:
+        memory = str(self.path) == ":memory:"
+        if not memory:
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"{self.path.parent}: cannot create the database folder "
+                                 f"({exc.strerror})") from exc
+        conn = sqlite3.connect(str(self.path), timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+            if not memory:
+                conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if sqlite_code(exc) in (READONLY, CANTOPEN) and self.path.is_file():
+                return self._open_readonly()
+            raise
         conn.execute("PRAGMA foreign_keys = ON")
-        conn.execute("PRAGMA busy_timeout = 60000")
-        if str(self.path) != ":memory:":
-            conn.execute("PRAGMA journal_mode = WAL")
         conn.execute("PRAGMA synchronous = NORMAL")
-        self.conn = conn
-        self._migrate()
+        return conn
+
+    def _open_readonly(self) -> sqlite3.Connection:
+        """A read-only connection; where even that fails (a WAL file in a folder that cannot
+        be written, without its ``-shm``), an immutable one, which reads the file alone."""
+        from urllib.parse import quote
+
+        uri = "file:" + quote(str(self.path.resolve())) + "?mode=ro"
+        self.readonly = True
+        conn = sqlite3.connect(uri, uri=True, timeout=self.busy_timeout, isolation_level=None)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        except sqlite3.OperationalError as exc:
+            conn.close()
+            if sqlite_code(exc) not in (READONLY, CANTOPEN):
+                raise
+            conn = sqlite3.connect(uri + "&immutable=1", uri=True, isolation_level=None)
+            self.immutable = True
+            wal = Path(f"{self.path}-wal")
+            if wal.is_file() and wal.stat().st_size and self.notify:
+                self.notify(f"{self.path}: read without its write-ahead log {wal.name} (the "
+                            "folder is read-only): the latest writes may be missing")
+        conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        return conn
 
     @property
     def sqlite_utils(self) -> Any:
@@ -95,6 +175,17 @@ class Database:
     def schema_version(self) -> int:
         return self.conn.execute("PRAGMA user_version").fetchone()[0]
 
+    def _check_ours(self) -> None:
+        """Refuse a SQLite file of another application rather than mix our tables in."""
+        tables = {row[0] for row in self.conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'")}
+        if (tables and not self.schema_version) or (self.schema_version
+                                                     and not OUR_TABLES <= tables):
+            shown = ", ".join(sorted(tables)[:5]) + (", ..." if len(tables) > 5 else "")
+            raise SchemaError(f"{self.path}: a SQLite database of another application (tables "
+                              f"{shown}), not a rhetoric-monitor one; give another file with "
+                              "--db")
+
     def _migrate(self) -> None:
         version = self.schema_version
         if version > SCHEMA_VERSION:
@@ -102,33 +193,94 @@ class Database:
                 f"{self.path}: schema version {version} is newer than this tool "
                 f"({SCHEMA_VERSION}); upgrade rhetoric-monitor"
             )
-        for number in range(version, SCHEMA_VERSION):
-            with self.transaction():
-                for statement in _split_sql(MIGRATIONS[number]):
-                    self.conn.execute(statement)
-                if MIGRATIONS[number] is CJK_SEARCH:
-                    fill_cjk(self.conn)
-                    for statement in _split_sql(CJK_INDEX):
+        if version < SCHEMA_VERSION and self.readonly:
+            raise SchemaError(f"{self.path}: schema version {version} needs migrating to "
+                              f"{SCHEMA_VERSION}, and the file cannot be written here; open it "
+                              "once where it can be")
+        if version == SCHEMA_VERSION:
+            return
+        # Rebuilding a table (drop, rename) must not cascade to the rows that refer to
+        # it: foreign keys are off while migrating and checked before each commit.
+        self.conn.execute("PRAGMA foreign_keys = OFF")
+        try:
+            for number in range(version, SCHEMA_VERSION):
+                with self.transaction():
+                    for statement in _split_sql(MIGRATIONS[number]):
                         self.conn.execute(statement)
-                if MIGRATIONS[number] is META_INDEXES:
-                    index_stored_meta(self.conn)
-                if MIGRATIONS[number] is STORED_LANGUAGES:
-                    detect_stored_languages(self.conn)
-                self.conn.execute(f"PRAGMA user_version = {number + 1}")
+                    if MIGRATIONS[number] is CJK_SEARCH:
+                        fill_cjk(self.conn)
+                        for statement in _split_sql(CJK_INDEX):
+                            self.conn.execute(statement)
+                    if MIGRATIONS[number] is META_INDEXES:
+                        index_stored_meta(self.conn)
+                    if MIGRATIONS[number] is STORED_LANGUAGES:
+                        detect_stored_languages(self.conn)
+                    broken = self.conn.execute("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise SchemaError(f"{self.path}: migration {number + 1} would leave "
+                                          f"{len(broken)} rows referring to nothing")
+                    self.conn.execute(f"PRAGMA user_version = {number + 1}")
+        finally:
+            self.conn.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception."""
+        """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any exception.
+
+        SQLite failures the user can act on (locked, read-only, disk full, damaged) come
+        out as :class:`StoreError`; when SQLite has already rolled back (a full disk) the
+        real cause is raised, not the failed ROLLBACK.
+        """
         if self.conn.in_transaction:
             yield self.conn
             return
-        self.conn.execute("BEGIN IMMEDIATE")
+        self._begin()
         try:
             yield self.conn
-        except BaseException:
-            self.conn.execute("ROLLBACK")
-            raise
-        self.conn.execute("COMMIT")
+            self.conn.execute("COMMIT")
+        except BaseException as exc:
+            if self.conn.in_transaction:
+                try:
+                    self.conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            message = describe(exc, self.path) if isinstance(exc, sqlite3.Error) else None
+            if message is None:
+                raise
+            raise StoreError(message) from exc
+
+    def _begin(self) -> None:
+        """BEGIN IMMEDIATE, waiting for another writer's lock up to the busy timeout."""
+        quiet = min(self.busy_timeout, QUIET_WAIT)
+        for first, wait in ((True, quiet), (False, self.busy_timeout - quiet)):
+            self.conn.execute(f"PRAGMA busy_timeout = {int(wait * 1000)}")
+            try:
+                self.conn.execute("BEGIN IMMEDIATE")
+                return
+            except sqlite3.OperationalError as exc:
+                if sqlite_code(exc) != BUSY:
+                    raise
+                if first and self.busy_timeout > quiet and self.notify:
+                    self.notify(f"{self.path}: waiting up to {self.busy_timeout - quiet:g} s "
+                                f"more for the write lock, {lock_holder(self.path)}")
+            finally:
+                self.conn.execute(f"PRAGMA busy_timeout = {int(self.busy_timeout * 1000)}")
+        raise DatabaseLocked(f"{self.path}: database is locked: waited {self.busy_timeout:g} s "
+                             f"for the write lock, {self._holder()}")
+
+    def _holder(self) -> str:
+        """Who holds the lock, with the monitor runs still marked running."""
+        text = lock_holder(self.path)
+        running = self.conn.execute(
+            "SELECT id, command, started FROM runs WHERE status = 'running'"
+            " ORDER BY id DESC LIMIT 3").fetchall() if self._has_runs() else []
+        if running:
+            text += "; running: " + ", ".join(f"run {i} `{c}` since {s}" for i, c, s in running)
+        return text
+
+    def _has_runs(self) -> bool:
+        return self.conn.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'runs'").fetchone() is not None
 
     # -- sources and documents --------------------------------------------------
     def source_id(self, name: str, kind: str = "files", location: str | None = None) -> int:
@@ -266,24 +418,97 @@ class Database:
         keys = ("name", "kind", "location", "added", "documents", "first", "last", "undated")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 
+    def quick_check(self) -> str | None:
+        """SQLite's ``PRAGMA quick_check`` (0.6 s on a 300 MB file): None if the file is
+        sound, else its first finding."""
+        rows = [row[0] for row in self.conn.execute("PRAGMA quick_check(5)")]
+        return None if rows == ["ok"] else " ".join("; ".join(rows).split())
+
+    def raise_if_damaged(self) -> None:
+        """Raise :class:`StoreError` naming ``monitor doctor`` if :meth:`quick_check` fails."""
+        problem = self.quick_check()
+        if problem:
+            raise StoreError(f"{self.path}: the database is damaged ({problem[:150]}); {DOCTOR}")
+
     # -- run log ----------------------------------------------------------------
     def start_run(self, command: str) -> int:
+        """Log a run of ``command`` as running, with this process's id and host; runs of
+        processes on this host that died (killed, power loss) are marked aborted first."""
+        self.mark_dead_runs()
         with self.transaction():
             return self.conn.execute(
-                "INSERT INTO runs (command, started) VALUES (?, ?)", (command, utcnow())
+                "INSERT INTO runs (command, started, pid, host) VALUES (?, ?, ?, ?)",
+                (command, utcnow(), os.getpid(), socket.gethostname()),
             ).lastrowid
 
     def finish_run(
         self, run_id: int, *, added: int = 0, skipped: int = 0, failed: int = 0,
-        message: str | None = None,
+        message: str | None = None, status: str | None = None,
     ) -> None:
-        with self.transaction():
-            self.conn.execute(
-                "UPDATE runs SET finished = ?, status = ?, added = ?, skipped = ?,"
-                " failed = ?, message = ? WHERE id = ?",
-                (utcnow(), "failed" if failed else "ok", added, skipped, failed, message,
-                 run_id),
-            )
+        """Record how run ``run_id`` ended: ``status`` (default ``failed`` if anything
+        failed, else ``ok``; or ``aborted``). Best effort: when the store cannot be written
+        (a full disk) the row stays running until :meth:`mark_dead_runs` sees it."""
+        try:
+            with self.transaction():
+                self.conn.execute(
+                    "UPDATE runs SET finished = ?, status = ?, added = ?, skipped = ?,"
+                    " failed = ?, message = ? WHERE id = ?",
+                    (utcnow(), status or ("failed" if failed else "ok"), added, skipped,
+                     failed, message, run_id),
+                )
+        except StoreError:
+            pass
+
+    def mark_dead_runs(self) -> int:
+        """Mark ``aborted`` the running runs of this host whose process is gone."""
+        host = socket.gethostname()
+        rows = self.conn.execute(
+            "SELECT id, pid, started FROM runs WHERE status = 'running' AND host = ?"
+            " AND pid IS NOT NULL", (host,)).fetchall()
+        dead = [run_id for run_id, pid, started in rows
+                if pid != os.getpid() and not process_alive(pid, started)]
+        if dead:
+            with self.transaction():
+                self.conn.executemany(
+                    "UPDATE runs SET status = 'aborted', finished = ?, message = ?"
+                    " WHERE id = ? AND status = 'running'",
+                    [(utcnow(), "aborted: its process ended without finishing the run "
+                      "(killed or crashed)", run_id) for run_id in dead])
+        return len(dead)
+
+
+def process_alive(pid: int, started: str | None = None) -> bool:
+    """Whether process ``pid`` exists (and, where /proc tells, began before ``started``,
+    so a recycled pid is not taken for the run's process)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    except OSError:
+        return False
+    state, began = _process_state(pid)
+    if state == "Z":  # a zombie: dead, not yet reaped by its parent
+        return False
+    if began is None or started is None:
+        return True
+    try:
+        run_start = datetime.fromisoformat(started).timestamp()
+    except ValueError:
+        return True
+    return began <= run_start + 2  # utcnow() drops the microseconds
+
+
+def _process_state(pid: int) -> tuple[str | None, float | None]:
+    """Process ``pid``'s state letter and start (Unix time) from /proc; None where unknown."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        boot = next(float(line.split()[1]) for line in
+                    Path("/proc/stat").read_text().splitlines() if line.startswith("btime"))
+        return fields[0], boot + int(fields[19]) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None, None
 
 
 def _where(doc: Document) -> str:

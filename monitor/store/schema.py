@@ -375,6 +375,33 @@ MIGRATIONS: list[str] = [
     # lexicons of other languages lose their tallies of them (see
     # monitor/store/languages.py: detect_stored_languages runs after this).
     STORED_LANGUAGES,
+    # 11 (issue 13): runs know their process (pid, host), so a run whose process died is
+    # marked 'aborted' by the next one; the status CHECK gains 'aborted' (the table is rebuilt).
+    """
+    CREATE TABLE runs_rebuilt (
+        id INTEGER PRIMARY KEY,
+        command TEXT NOT NULL,
+        started TEXT NOT NULL,
+        finished TEXT,
+        status TEXT NOT NULL DEFAULT 'running'
+            CHECK (status IN ('running', 'ok', 'failed', 'aborted')),
+        added INTEGER NOT NULL DEFAULT 0,
+        skipped INTEGER NOT NULL DEFAULT 0,
+        failed INTEGER NOT NULL DEFAULT 0,
+        message TEXT,
+        sources TEXT,
+        pid INTEGER,
+        host TEXT
+    );
+    INSERT INTO runs_rebuilt (id, command, started, finished, status, added, skipped, failed,
+                              message, sources)
+        SELECT id, command, started, finished, status, added, skipped, failed, message, sources
+        FROM runs;
+    PRAGMA legacy_alter_table = ON;
+    DROP TABLE runs;
+    ALTER TABLE runs_rebuilt RENAME TO runs;
+    PRAGMA legacy_alter_table = OFF;
+    """,
 ]
 
 SCHEMA_VERSION = len(MIGRATIONS)
