@@ -46,6 +46,7 @@ pass_context = click.make_pass_decorator(Context)
 
 def fail(message: str) -> None:
     """Print a one-line error to stderr (the run goes on; the caller sets the exit code)."""
+    message = message.encode("utf-8", "backslashreplace").decode("utf-8")  # lone surrogates
     click.echo(f"error: {message}", err=True)
 
 

@@ -13,11 +13,12 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
 
-from ..store import Database
+from ..store import Database, process_alive
 from ..trends import periods
 from ..trends.adhoc import is_adhoc
 from ..trends.backfilled import backfilled_dates, backfilled_term_counts, merge_term_counts
@@ -128,7 +129,8 @@ def build_report(db: Database, period: str | None = None, for_: str | None = Non
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     final = out / key
-    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-", dir=out))
+    clean_stale(out)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{key}.tmp-{os.getpid()}-", dir=out))
     try:
         _write_bundle(db, cfg, kind, key, specs, events, tmp)
         os.chmod(tmp, 0o755)
@@ -170,6 +172,30 @@ def _check_config(db: Database, cfg: Config, specs: list[ChartSpec]) -> dict[Pat
             except ValueError as exc:
                 raise ConfigError(f"{where}: {key}.events: {exc}") from None
     return events
+
+
+_STALE = re.compile(r"\.(?P<key>.+)\.(?P<kind>tmp|old)-(?:(?P<pid>\d+)-)?[^-]+")
+
+
+def clean_stale(out: Path) -> None:
+    """Remove the hidden folders of report runs that died (``.<period>.tmp-<pid>-*``),
+    and put back a bundle renamed aside (``.<period>.old-<pid>-*``) by a run killed
+    between its two renames. Folders of live runs are left alone; ones named without a
+    pid (older versions) once they are an hour old."""
+    for entry in out.iterdir():
+        found = _STALE.fullmatch(entry.name)
+        if not found or not entry.is_dir():
+            continue
+        if found["pid"] is not None:
+            if process_alive(int(found["pid"])):
+                continue
+        elif time.time() - entry.stat().st_mtime < 3600:
+            continue
+        final = out / found["key"]
+        if found["kind"] == "old" and not final.exists():
+            os.replace(entry, final)
+        else:
+            shutil.rmtree(entry, ignore_errors=True)
 
 
 def _swap(tmp: Path, final: Path) -> None:

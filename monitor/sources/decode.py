@@ -194,14 +194,17 @@ def bom_encoding(data: bytes) -> str | None:
 
 
 def detect_encoding(
-    data: bytes, *, declared: str | None = None, markup: bool = False, partial: bool = False
+    data: bytes, *, declared: str | None = None, markup: bool = False, partial: bool = False,
+    records: bool = False,
 ) -> str:
     """The encoding to decode ``data`` with (see the module docstring for the order).
 
     ``partial`` means ``data`` is only the head of a longer input, so it may end in the
     middle of a character. Raises ``DecodeError`` for binary data or no plausible encoding.
+    ``records`` (JSON Lines, CSV): a stray NUL byte fails only its record, so the head is
+    binary only when NULs are common in it (as in images, archives, UTF-16 without BOM).
     """
-    return _detect(data, declared, markup, partial)[0]
+    return _detect(data, declared, markup, partial, records)[0]
 
 
 def decode_bytes(data: bytes, *, declared: str | None = None, markup: bool = False) -> str:
@@ -215,13 +218,14 @@ def decode_bytes(data: bytes, *, declared: str | None = None, markup: bool = Fal
         raise DecodeError(f"not valid {encoding} ({exc.reason} at byte {exc.start})") from None
 
 
-def _detect(data: bytes, declared: str | None, markup: bool, partial: bool
-            ) -> tuple[str, str | None]:
+def _detect(data: bytes, declared: str | None, markup: bool, partial: bool,
+            records: bool = False) -> tuple[str, str | None]:
     """(encoding, the text when detection already decoded all of ``data``, else None)."""
     bom = bom_encoding(data)
     if bom:
         return bom, None
-    if b"\x00" in data[:8192]:
+    head = data[:8192]
+    if b"\x00" in head and (not records or head.count(b"\x00") * 100 > len(head)):
         raise DecodeError("binary file (not text)")
     for name in (canonical_encoding(declared), declared_encoding(data) if markup else None):
         text = _decode(data, name, partial) if name else None

@@ -7,6 +7,7 @@ broken file (or line) never stops a batch. Formats by extension, also gzip'd (``
 
 from __future__ import annotations
 
+import errno
 import io
 import os
 from collections.abc import Callable, Iterable, Iterator
@@ -65,8 +66,9 @@ def walk(paths: Iterable[str | Path], on_ignored: Callable[[Path], None] | None 
     """
     for given in paths:
         root = Path(given)
-        if not root.exists():
-            yield IngestError(str(given), "no such file or directory")
+        problem = _path_problem(root)
+        if problem:
+            yield IngestError(printable(str(given)), problem)
         elif root.is_dir():
             source = source_name(root)
             unreadable: list[OSError] = []
@@ -94,10 +96,38 @@ def walk(paths: Iterable[str | Path], on_ignored: Callable[[Path], None] | None 
                 yield _item(root, root, root.name, source_name(root), fmt)
 
 
+def _path_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be read at all (missing, a symlink loop, in a folder that
+    cannot be searched...), or None."""
+    try:
+        os.stat(path)
+    except FileNotFoundError:
+        return "no such file or directory"
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return "symlink loop (too many levels of symbolic links)"
+        if exc.errno in (errno.EACCES, errno.EPERM):
+            return "cannot read (permission denied: a folder on the way cannot be searched)"
+        return f"cannot read ({exc.strerror or exc})"
+    return None
+
+
+def printable(text: str) -> str:
+    """A path as text that can be printed and stored: bytes that are not valid UTF-8
+    (kept by Python as lone surrogates) are shown as ``\\xe9``."""
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return os.fsencode(text).decode("utf-8", "backslashreplace")
+    return text
+
+
 def _folder_errors(errors: list[OSError], root: Path) -> Iterator[IngestError]:
     """A folder ``os.walk`` could not list is an error, not silently skipped."""
     for exc in errors:
-        yield IngestError(str(exc.filename or root),
+        yield IngestError(printable(str(exc.filename or root)),
                           f"cannot read folder ({exc.strerror or exc})")
     errors.clear()
 
@@ -107,7 +137,7 @@ def _item(path: Path, root: Path, rel: str, source: str, fmt: str) -> FileItem:
         size = path.stat().st_size
     except OSError:
         size = 0
-    return FileItem(path, str(path), rel, root, source, fmt, size)
+    return FileItem(path, printable(str(path)), printable(rel), root, source, fmt, size)
 
 
 def read_file(item: FileItem, options: ReadOptions,

@@ -133,6 +133,9 @@ def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback
         date = parse_date(raw_date)
         if date is None:
             return ctx.error(f"unparseable date {raw_date!r} in field {keys['date']!r}", where)
+    bad = _surrogate_field(record)
+    if bad:
+        return ctx.error(bad, where)
     ident, url = _string(record, keys["id"]), _string(record, keys["url"])
     used = {key for key in keys.values() if key is not None}
     return Document(
@@ -148,6 +151,25 @@ def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback
         date_warning=date_warning,
         language=options.language or _string(record, keys["language"]),
     )
+
+
+def _surrogate_field(record: dict) -> str | None:
+    """Which field holds text that is not valid Unicode (a lone surrogate such as JSON's
+    ``"\\ud800"``, which no database or file can store), or None."""
+    for key, value in record.items():
+        texts = [value] if isinstance(value, str) else []
+        if isinstance(value, (dict, list)):
+            texts = [json.dumps(value, ensure_ascii=False)]
+        for text in [str(key), *texts]:
+            if text.isascii():
+                continue
+            try:
+                text.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                char = text[exc.start]
+                return (f"field {key!r} is not valid Unicode (lone surrogate "
+                        f"\\u{ord(char):04x} at character {exc.start + 1})")
+    return None
 
 
 def _pick(record: dict, role: str, fields: FieldMap) -> str | None:
@@ -171,7 +193,7 @@ def read_json(stream: BinaryIO, ctx: FileContext, *, lines_only: bool = False
               ) -> Iterator[Document | IngestError]:
     """A JSON array, a single object, or JSON Lines (``lines_only`` for ``.jsonl``)."""
     head, stream = peek_head(stream)
-    encoding = detect_encoding(head, partial=len(head) == SNIFF_BYTES)
+    encoding = detect_encoding(head, partial=len(head) == SNIFF_BYTES, records=True)
     start = _head_text(head, encoding)
     if not start:
         yield ctx.error("empty file")
@@ -235,6 +257,10 @@ def _read_lines(stream: BinaryIO, encoding: str, ctx: FileContext
             yield ctx.error(str(line), number)
             continue
         if not line.strip():
+            continue
+        if "\x00" in line:
+            yield ctx.error(f"NUL byte (binary data) at column {line.index(chr(0)) + 1}",
+                            number)
             continue
         try:
             record = json.loads(line.rstrip("\r\n"))
@@ -324,7 +350,7 @@ def read_csv(stream: BinaryIO, ctx: FileContext) -> Iterator[Document | IngestEr
     empty line in its place, and the row it is part of is dropped.
     """
     head, stream = peek_head(stream)
-    encoding = detect_encoding(head, partial=len(head) == SNIFF_BYTES)
+    encoding = detect_encoding(head, partial=len(head) == SNIFF_BYTES, records=True)
     max_bytes = ctx.options.max_bytes
     csv.field_size_limit(max(csv.field_size_limit(), max_bytes))  # default is 128 KB
 
@@ -337,6 +363,8 @@ def read_csv(stream: BinaryIO, ctx: FileContext) -> Iterator[Document | IngestEr
             current[0] = number
             if isinstance(line, TooLargeError):  # name the user's limit, not the slack
                 line = too_large(max_bytes, line.size)
+            if isinstance(line, str) and "\x00" in line:  # csv refuses NUL: fail the line
+                line = DecodeError(f"NUL byte (binary data) at column {line.index(chr(0)) + 1}")
             if isinstance(line, DecodeError):
                 bad.append((number, ctx.error(str(line), number)))
                 line = "\n"

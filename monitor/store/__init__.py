@@ -11,7 +11,7 @@ meta keys for ``--where``; ``errors`` turns SQLite failures into one-line
 
 from __future__ import annotations
 
-from .database import AddResult, Database, default_db_path, utcnow
+from .database import AddResult, Database, default_db_path, process_alive, utcnow
 from .errors import DatabaseLocked, SchemaError, StoreError, describe
 from .prepare import Preparer
 from .schema import SCHEMA_VERSION
@@ -19,4 +19,4 @@ from .search import cjk_pairs, fts_query
 
 __all__ = ["SCHEMA_VERSION", "AddResult", "Database", "DatabaseLocked", "Preparer",
            "SchemaError", "StoreError", "cjk_pairs", "default_db_path", "describe", "fts_query",
-           "utcnow"]
+           "process_alive", "utcnow"]

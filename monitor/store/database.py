@@ -512,13 +512,23 @@ def _process_state(pid: int) -> tuple[str | None, float | None]:
 
 
 def _where(doc: Document) -> str:
-    return doc.origin or doc.external_id or doc.title or "document"
+    where = doc.origin or doc.external_id or doc.title or "document"
+    return where.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def _validate(doc: Document, text: str) -> None:
     where = _where(doc)
     if not text:
         raise ValueError(f"{where}: empty text")
+    for name, value in (("text", text), ("title", doc.title), ("url", doc.url),
+                        ("external_id", doc.external_id), ("source", doc.source),
+                        ("language", doc.language)):
+        if value and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as exc:
+                raise ValueError(f"{where}: field {name!r} is not valid Unicode (lone "
+                                 f"surrogate at character {exc.start + 1})") from None
     if (doc.published is None) != (doc.precision is None):
         raise ValueError(f"{where}: published and precision must be set together")
     if doc.precision is not None:
