@@ -82,12 +82,12 @@ def describe(exc: BaseException, path: str | os.PathLike[str]) -> str | None:
 def _os_error(exc: OSError, path: str | os.PathLike[str]) -> str:
     import errno
 
-    where = exc.filename or path
+    where = f"{exc.filename}: " if exc.filename else ""
     if exc.errno == errno.ENOSPC:
-        return f"{where}: the disk is full ({exc.strerror}); free some space and run again"
+        return f"{where}the disk is full ({exc.strerror}); free some space and run again"
     if exc.errno in (errno.EROFS, errno.EACCES, errno.EPERM):
-        return f"{where}: cannot write ({exc.strerror}); check its permissions"
-    return f"{where}: {exc.strerror or exc}"
+        return f"{where}cannot write ({exc.strerror}); check the permissions"
+    return f"{where}{exc.strerror or exc}"
 
 
 def lock_holder(path: str | os.PathLike[str]) -> str:
