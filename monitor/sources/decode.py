@@ -225,7 +225,7 @@ def _detect(data: bytes, declared: str | None, markup: bool, partial: bool,
     if bom:
         return bom, None
     head = data[:8192]
-    if b"\x00" in head and (not records or head.count(b"\x00") * 100 > len(head)):
+    if b"\x00" in head and (not records or head.count(b"\x00") > max(8, len(head) // 100)):
         raise DecodeError("binary file (not text)")
     for name in (canonical_encoding(declared), declared_encoding(data) if markup else None):
         text = _decode(data, name, partial) if name else None
