@@ -136,7 +136,7 @@ def ingest_paths(
                 with bar.external_write_mode(file=sys.stderr):
                     on_error(error)
 
-    completed, message = False, "interrupted"
+    completed, message, status = False, "aborted: interrupted", None
     db.preparer = Preparer(workers)
     try:
         items = list(walk(paths, on_ignored=ignore))
@@ -170,7 +170,9 @@ def ingest_paths(
             db.raise_if_damaged()  # never report success into a damaged file
         completed = True
     except BaseException as exc:
-        if not isinstance(exc, KeyboardInterrupt):
+        if isinstance(exc, KeyboardInterrupt):
+            status = "aborted"
+        else:
             message = f"aborted ({type(exc).__name__}: {exc})"
         raise
     finally:
@@ -180,7 +182,7 @@ def ingest_paths(
             bar.close()
         db.finish_run(report.run_id, added=report.added, skipped=report.skipped,
                       failed=report.failed or int(not completed),
-                      message=report.summary() if completed else message)
+                      message=report.summary() if completed else message, status=status)
     return report
 
 

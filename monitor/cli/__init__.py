@@ -7,8 +7,10 @@ the commands so that ``monitor --help`` and no-op runs start fast.
 from __future__ import annotations
 
 import os
+import signal
 import sqlite3
 import sys
+import threading
 from pathlib import Path
 
 import click
@@ -54,12 +56,20 @@ def note(message: str) -> None:
     click.echo(f"note: {message}", err=True)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled like Ctrl-C: runs end as ``aborted``, the exit code is 143."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise Terminated()
+
+
 class MonitorGroup(click.Group):
     """The top-level group: ``--db`` may come after the command name too
     (``monitor trend x --db FILE``), and a closed output pipe (``| head -1``) ends the
     command quietly with exit 0. Store failures the user can act on (a locked,
     read-only, full, damaged or foreign database) end any command with one line and
-    exit 2, never a traceback."""
+    exit 2, never a traceback; Ctrl-C and SIGTERM with one line and exit 130 and 143."""
 
     GLOBAL = ("--db",)
 
@@ -85,8 +95,14 @@ class MonitorGroup(click.Group):
         return super().parse_args(ctx, front + rest)
 
     def invoke(self, ctx: click.Context) -> object:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, _terminate)
         try:
             return super().invoke(ctx)
+        except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM: one line, 130 or 143
+            terminated = isinstance(exc, Terminated)
+            fail("terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)")
+            ctx.exit(143 if terminated else 130)
         except BrokenPipeError:
             # the reader stopped reading (head, less): not an error; keep Python quiet too
             devnull = os.open(os.devnull, os.O_WRONLY)

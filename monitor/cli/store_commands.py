@@ -1,4 +1,5 @@
-"""Commands about the store itself: ``sources``, ``doctor``, ``backup``, ``export``, ``import``."""
+"""Commands about the store itself: ``sources``, ``duplicates``, ``doctor``, ``backup``, ``export``,
+``import``."""
 
 from __future__ import annotations
 

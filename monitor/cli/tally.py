@@ -63,17 +63,20 @@ def _run_tally(obj: Context, lexicons: list, workers: int | None):
     from ..tally import tally_documents
 
     run_id = obj.db.start_run("tally " + " ".join(lex.name for lex in lexicons))
-    total = obj.db.document_count()
-    with progress_bar(total, "tally") as bar:
-        try:
+    try:
+        total = obj.db.document_count()
+        with progress_bar(total, "tally") as bar:
             report = tally_documents(obj.db, lexicons, workers=workers, progress=bar.update)
-        except ValueError as exc:
-            obj.db.finish_run(run_id, failed=1, message=str(exc))
-            fail(str(exc))
-            sys.exit(1)
-        except StoreError as exc:
-            obj.db.finish_run(run_id, failed=1, message=str(exc))
-            raise
+    except ValueError as exc:
+        obj.db.finish_run(run_id, failed=1, message=str(exc))
+        fail(str(exc))
+        sys.exit(1)
+    except StoreError as exc:
+        obj.db.finish_run(run_id, failed=1, message=str(exc))
+        raise
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: what was committed stays
+        obj.db.finish_run(run_id, failed=1, message="aborted: interrupted", status="aborted")
+        raise
     obj.db.finish_run(run_id, added=report.documents)
     return report
 

@@ -133,6 +133,11 @@ def _count_checks(conn: sqlite3.Connection) -> list[Finding]:
         " (SELECT 1 FROM documents d WHERE d.id = c.document_id))"
         " + (SELECT count(*) FROM tallied t WHERE NOT EXISTS"
         " (SELECT 1 FROM documents d WHERE d.id = t.document_id))").fetchone()[0]
+    if _table_exists(conn, "category_counts"):
+        orphans += conn.execute(
+            "SELECT count(*) FROM category_counts c JOIN categories g ON g.id = c.category_id"
+            " WHERE NOT EXISTS (SELECT 1 FROM tallied d WHERE d.lexicon_id = g.lexicon_id"
+            " AND d.document_id = c.document_id)").fetchone()[0]
     if orphans or gone:
         found.append(Finding("problem", f"{orphans} count rows without a tallied row, {gone} "
                              "count or tallied rows of missing documents",
@@ -213,6 +218,12 @@ def repair_database(db: Database) -> list[str]:
             "DELETE FROM counts WHERE NOT EXISTS (SELECT 1 FROM terms t JOIN tallied d"
             " ON d.lexicon_id = t.lexicon_id WHERE t.id = counts.term_id"
             " AND d.document_id = counts.document_id)").rowcount
+        if _table_exists(db.conn, "category_counts"):
+            orphans += db.conn.execute(
+                "DELETE FROM category_counts WHERE NOT EXISTS (SELECT 1 FROM categories g"
+                " JOIN tallied d ON d.lexicon_id = g.lexicon_id WHERE g.id ="
+                " category_counts.category_id AND d.document_id = category_counts.document_id)"
+            ).rowcount
         orphans += db.conn.execute(
             "DELETE FROM tallied WHERE document_id NOT IN (SELECT id FROM documents)").rowcount
         orphans += db.conn.execute(
@@ -234,7 +245,8 @@ class BackupReport:
     seconds: float
 
 
-BACKUP_TABLES = ("sources", "documents", "lexicons", "terms", "counts", "tallied", "runs")
+BACKUP_TABLES = ("sources", "documents", "lexicons", "terms", "counts", "categories",
+                 "category_counts", "tallied", "runs")
 
 
 def backup_database(db: Database, target: str | os.PathLike[str]) -> BackupReport:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -155,6 +156,42 @@ def tally_documents(
     share one compiled matcher, so the common case (new documents, all lexicons) is one
     pass over the text.
     """
+    with lexicon_locks(db, [lexicon.name for lexicon in lexicons]):
+        return _tally(db, lexicons, workers, progress)
+
+
+@contextmanager
+def lexicon_locks(db: Database, names: Sequence[str]):
+    """Hold, for the whole tally, a lock per lexicon beside the database file: a second
+    tally of the same lexicon waits for the first (saying so) and then scans only what is
+    left, so two tallies never do the same work twice, and a tally of an edited lexicon
+    never runs beside one of its previous version. Locks die with their process."""
+    if str(db.path) == ":memory:" or db.readonly:
+        yield
+        return
+    import fcntl
+
+    files = []
+    try:
+        for name in sorted(set(names)):  # one order for everyone: no deadlock
+            path = db.path.with_name(f".{db.path.name}.tally-{name}.lock")
+            f = open(path, "a+")  # noqa: SIM115 (held until the tally ends)
+            files.append(f)
+            try:
+                fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                if db.notify:
+                    db.notify(f"waiting for another tally of lexicon {name!r} to finish "
+                              f"(lock {path.name})")
+                fcntl.flock(f, fcntl.LOCK_EX)
+        yield
+    finally:
+        for f in files:
+            f.close()
+
+
+def _tally(db: Database, lexicons: Sequence[Lexicon], workers: int | None,
+           progress: Callable[[int], None] | None) -> TallyReport:
     report = TallyReport()
     ids = sync_lexicons(db, lexicons)
     groups: dict[tuple[int, ...], list[Lexicon]] = {}

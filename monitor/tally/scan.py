@@ -138,8 +138,16 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
 
 def _init_worker(group: list[Lexicon], term_ids: list[int], category_ids: list[int],
                  db_path: str) -> None:
-    """Build the scanner in a spawned worker (a forked one inherits the parent's)."""
+    """Build the scanner in a spawned worker (a forked one inherits the parent's).
+
+    Workers leave Ctrl-C to the parent (which stops the pool) and die quietly when it
+    terminates them, so an interrupted tally prints one line, not a traceback per worker.
+    """
+    import signal
     import sqlite3
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     global _worker_scanner, _worker_conn
     if _worker_scanner is None:

@@ -1,0 +1,155 @@
+"""Bounded concurrency stress: two ingests, repeated tallies and sqlite-utils readers at
+once. No "database is locked" reaches the user, no row is lost or doubled, and readers
+never see half a batch. Then Ctrl-C and SIGTERM in the middle of an ingest."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import sqlite_utils
+from crash_harness import LEXICON, canonical_dump, make_corpus
+
+from monitor.store import Database
+
+MONITOR = [sys.executable, "-m", "monitor"]
+
+
+def test_ingests_tallies_and_readers_at_once(tmp_path):
+    env = {**os.environ, "MONITOR_CACHE": str(tmp_path / "cache"), "MONITOR_LEXICONS": ""}
+    lexicon = tmp_path / "stress.yaml"
+    lexicon.write_text(LEXICON)
+    for name, seed in (("a", 1), ("b", 2)):
+        make_corpus(tmp_path / name, seed, records=1000)
+        (tmp_path / name / "more.csv").unlink()  # 1000 JSON lines + 20 texts each
+    db = tmp_path / "stress.db"
+    clean = tmp_path / "clean.db"
+    for name in ("a", "b"):
+        subprocess.run([*MONITOR, "--db", str(clean), "ingest", str(tmp_path / name),
+                        "--source", name], env=env, check=True, capture_output=True)
+    subprocess.run([*MONITOR, "--db", str(clean), "tally", "--lexicon", str(lexicon)], env=env,
+                   check=True, capture_output=True)
+    Database(db).close()
+    seen: list[tuple[int, int]] = []
+    stop = threading.Event()
+    problems: list[str] = []
+
+    def read() -> None:
+        reader = sqlite_utils.Database(db)
+        while not stop.is_set():
+            try:
+                docs = reader.execute("SELECT count(*) FROM documents").fetchone()[0]
+                rows = reader.execute(
+                    "SELECT count(*) FROM counts c JOIN terms t ON t.id = c.term_id"
+                    " WHERE NOT EXISTS (SELECT 1 FROM tallied d WHERE d.lexicon_id ="
+                    " t.lexicon_id AND d.document_id = c.document_id)").fetchone()[0]
+            except sqlite3.Error as exc:  # a reader must never be refused
+                problems.append(f"reader: {exc}")
+                continue
+            seen.append((docs, rows))
+            time.sleep(0.01)
+        reader.close()
+
+    readers = [threading.Thread(target=read) for _ in range(2)]
+    for thread in readers:
+        thread.start()
+    started = time.monotonic()
+    writers = [subprocess.Popen([*MONITOR, "--db", str(db), "ingest", str(tmp_path / name),
+                                 "--source", name], env=env, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True) for name in ("a", "b")]
+    tallies = []
+    while any(w.poll() is None for w in writers) or len(tallies) < 3:
+        tallies.append(subprocess.run([*MONITOR, "--db", str(db), "tally", "--lexicon",
+                                       str(lexicon)], env=env, capture_output=True, text=True))
+    outputs = [w.communicate() for w in writers]
+    tallies.append(subprocess.run([*MONITOR, "--db", str(db), "tally", "--lexicon",
+                                   str(lexicon)], env=env, capture_output=True, text=True))
+    stop.set()
+    for thread in readers:
+        thread.join()
+    took = time.monotonic() - started
+    for done, (out, err) in zip(writers, outputs, strict=True):
+        assert done.returncode == 0 and "locked" not in err, err
+        assert "added 1020, skipped duplicates 0, failed 0" in out
+    for done in tallies:
+        assert done.returncode == 0 and "locked" not in done.stderr, done.stderr
+    assert not problems, problems[:3]
+    # a batch is 500 documents: a reader sees whole batches only (the 20 texts come last)
+    assert all(docs % 500 in (0, 20, 40) for docs, _ in seen), sorted({d for d, _ in seen})
+    assert all(orphans == 0 for _, orphans in seen)
+    assert len(seen) > 20 and took < 120
+    assert canonical_dump(db) == canonical_dump(clean)
+
+
+def _interrupt(tmp_path: Path, sig: int) -> tuple[subprocess.CompletedProcess, Path]:
+    make_corpus(tmp_path / "corpus", 3, records=8000)
+    db = tmp_path / "m.db"
+    child = subprocess.Popen([*MONITOR, "--db", str(db), "ingest", str(tmp_path / "corpus")],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.2)
+        try:
+            with sqlite3.connect(db) as conn:
+                if conn.execute("SELECT count(*) FROM documents").fetchone()[0] >= 500:
+                    break
+        except sqlite3.Error:
+            continue
+    child.send_signal(sig)
+    out, err = child.communicate(timeout=60)
+    return subprocess.CompletedProcess(child.args, child.returncode, out, err), db
+
+
+def test_sigterm_and_ctrl_c_during_an_ingest_end_in_one_line_and_abort_the_run(tmp_path):
+    for sig, code, line in ((signal.SIGTERM, 143, "error: terminated (SIGTERM)"),
+                            (signal.SIGINT, 130, "error: interrupted (Ctrl-C)")):
+        here = tmp_path / str(code)
+        done, db = _interrupt(here, sig)
+        assert done.returncode == code, done.stderr
+        assert done.stderr.strip().splitlines() == [line]
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT status, message FROM runs").fetchall() == [
+                ("aborted", "aborted: interrupted")]
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+            assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] % 500 == 0
+
+
+def test_sigterm_and_ctrl_c_during_a_tally_end_in_one_line_and_abort_the_run(tmp_path):
+    lexicon = tmp_path / "t.yaml"
+    lexicon.write_text(LEXICON)
+    make_corpus(tmp_path / "corpus", 4, records=6000)
+    db = tmp_path / "m.db"
+    subprocess.run([*MONITOR, "--db", str(db), "ingest", str(tmp_path / "corpus")],
+                   check=True, capture_output=True)
+    for sig, code, line in ((signal.SIGTERM, 143, "error: terminated (SIGTERM)"),
+                            (signal.SIGINT, 130, "error: interrupted (Ctrl-C)")):
+        child = subprocess.Popen([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon),
+                                  "--workers", "2"], stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            time.sleep(0.1)
+            with sqlite3.connect(db) as conn:
+                if conn.execute("SELECT count(*) FROM runs WHERE status = 'running'"
+                                ).fetchone()[0]:
+                    break
+        if sig == signal.SIGINT:  # Ctrl-C reaches the whole process group
+            os.killpg(child.pid, sig)
+        else:
+            child.send_signal(sig)
+        out, err = child.communicate(timeout=60)
+        assert child.returncode == code, err
+        assert err.strip().splitlines() == [line], err
+        with sqlite3.connect(db) as conn:
+            assert conn.execute("SELECT status, message FROM runs ORDER BY id DESC LIMIT 1"
+                                ).fetchone() == ("aborted", "aborted: interrupted")
+            assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    done = subprocess.run([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0
