@@ -144,11 +144,16 @@ def _count_checks(conn: sqlite3.Connection) -> list[Finding]:
                              "`monitor doctor --repair` deletes them; then `monitor tally`"))
     else:
         found.append(Finding("ok", "every count belongs to a tallied, stored document"))
-    documents = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
-    for name, tallied, stale in conn.execute(
-            "SELECT l.name, count(t.document_id),"
+    for name, languages, tallied, stale in conn.execute(
+            "SELECT l.name, l.language, count(t.document_id),"
             " sum(t.fingerprint != l.fingerprint) FROM lexicons l"
             " LEFT JOIN tallied t ON t.lexicon_id = l.id GROUP BY l.id ORDER BY l.name"):
+        # a lexicon with languages applies to documents of those (or of no known) language
+        wanted = json.dumps(languages.split(",")) if languages else None
+        documents = conn.execute(
+            "SELECT count(*) FROM documents WHERE ? IS NULL OR language IS NULL"
+            " OR language IN (SELECT value FROM json_each(?))", (wanted, wanted or "[]")
+        ).fetchone()[0]
         fix = f"monitor tally --lexicon {name}"
         if stale:
             found.append(Finding("problem", f"lexicon {name}: {stale} documents have counts "
