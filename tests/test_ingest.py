@@ -79,7 +79,7 @@ def test_an_interrupted_run_keeps_committed_batches_and_is_logged(db, tmp_path):
         ingest_paths(db, [corpus], batch_size=3, on_error=stop)
     assert db.document_count() == 6  # two full batches were committed before line 8
     status, message = db.conn.execute("SELECT status, message FROM runs").fetchone()
-    assert (status, message) == ("failed", "interrupted")
+    assert (status, message) == ("aborted", "aborted: interrupted")
     again = ingest_paths(db, [corpus])
     assert (again.added, again.skipped, again.failed) == (3, 6, 1)
 
