@@ -25,6 +25,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from monitor.store.schema import SCHEMA_VERSION
+
 LEXICON = """\
 name: crash
 categories:
@@ -83,6 +85,12 @@ def check_invariants(db: Path, out: Path) -> list[str]:
             problems.append(f"integrity_check: {check[:3]}")
         if conn.execute("PRAGMA foreign_key_check").fetchall():
             problems.append("foreign_key_check found rows referring to nothing")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+        if version == 0 and tables:  # each migration is all or nothing
+            problems.append(f"{tables} schema objects in a file of schema version 0")
+        if version < SCHEMA_VERSION:  # killed while migrating: the next open goes on
+            return problems
         try:
             conn.execute("INSERT INTO documents_fts(documents_fts, rank)"
                          " VALUES ('integrity-check', 1)")

@@ -263,3 +263,34 @@ def test_store_errors_are_store_errors_in_python(tmp_path):
     path.write_bytes(b"\0" * 5000)
     with pytest.raises(StoreError, match="not a SQLite database"):
         Database(path)
+
+
+def test_the_runs_migration_keeps_every_column_of_the_previous_schema(tmp_path):
+    """Migration 7 rebuilds runs after every earlier one: whatever they added to runs (the
+    sources of migration 4) is copied, and fetches and backfill shards still point at it."""
+    path = tmp_path / "v6.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.executescript("".join(MIGRATIONS[:6]) + "PRAGMA user_version = 6;")
+    before = [row[1] for row in conn.execute("PRAGMA table_info(runs)")]
+    conn.execute("INSERT INTO runs (command, started, finished, status, added, skipped, failed,"
+                  " message, sources) VALUES ('fetch', 's', 'f', 'failed', 3, 2, 1, 'm',"
+                  " '{\"un\": 3}')")
+    conn.execute("INSERT INTO fetches (run_id, source, fetched_at) VALUES (1, 'un', 'x')")
+    conn.execute("INSERT INTO lexicons (name, fingerprint, updated) VALUES ('p', 'f', 'u')")
+    conn.execute("INSERT INTO backfill_shards (shard, version, lexicon_id, fingerprint,"
+                 " documents, words, partial, run_id, loaded) VALUES"
+                 " ('s.jsonl', 'v', 1, 'f', 1, 1, 'p', 1, 'l')")
+    row = conn.execute(f"SELECT {', '.join(before)} FROM runs").fetchone()
+    conn.close()
+    db = Database(path)
+    after = [r[1] for r in db.conn.execute("PRAGMA table_info(runs)")]
+    assert set(before) <= set(after) and {"pid", "host"} <= set(after)
+    assert db.conn.execute(f"SELECT {', '.join(before)} FROM runs").fetchone() == row
+    assert db.conn.execute("SELECT run_id FROM fetches").fetchall() == [(1,)]
+    assert db.conn.execute("SELECT run_id FROM backfill_shards").fetchall() == [(1,)]
+    assert db.conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    with pytest.raises(sqlite3.IntegrityError):  # the shard still refers to its run
+        db.conn.execute("DELETE FROM runs")
+    db.conn.execute("DELETE FROM backfill_shards")
+    db.conn.execute("DELETE FROM runs")
+    assert db.conn.execute("SELECT run_id FROM fetches").fetchall() == [(None,)]
