@@ -21,6 +21,12 @@ from monitor.store import Database
 MONITOR = [sys.executable, "-m", "monitor"]
 
 
+def default_sigint() -> None:
+    """Ctrl-C as a terminal gives it: a process started with SIGINT ignored (as a test
+    process may be, after a library set it so) keeps ignoring it, as Unix wants."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def test_ingests_tallies_and_readers_at_once(tmp_path):
     env = {**os.environ, "MONITOR_CACHE": str(tmp_path / "cache"), "MONITOR_LEXICONS": ""}
     lexicon = tmp_path / "stress.yaml"
@@ -91,7 +97,8 @@ def _interrupt(tmp_path: Path, sig: int) -> tuple[subprocess.CompletedProcess, P
     make_corpus(tmp_path / "corpus", 3, records=8000)
     db = tmp_path / "m.db"
     child = subprocess.Popen([*MONITOR, "--db", str(db), "ingest", str(tmp_path / "corpus")],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             preexec_fn=default_sigint)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         time.sleep(0.2)
@@ -131,7 +138,8 @@ def test_sigterm_and_ctrl_c_during_a_tally_end_in_one_line_and_abort_the_run(tmp
                             (signal.SIGINT, 130, "error: interrupted (Ctrl-C)")):
         child = subprocess.Popen([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon),
                                   "--workers", "2"], stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True, start_new_session=True)
+                                 stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                 preexec_fn=default_sigint)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             time.sleep(0.1)
