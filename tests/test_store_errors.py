@@ -181,7 +181,7 @@ def test_a_read_only_file_reads_and_refuses_writes_in_one_line(tmp_path, texts):
 
 
 def test_a_full_disk_shows_the_real_cause_and_marks_the_run_failed(tmp_path, texts):
-    with tmpfs(tmp_path / "fs", "600k") as fs:
+    with tmpfs(tmp_path / "fs", "1200k") as fs:
         path = fs / "m.db"
         assert cli(path, "ingest", str(texts)).exit_code == 0
         many = tmp_path / "many.jsonl"
