@@ -266,7 +266,7 @@ def test_store_errors_are_store_errors_in_python(tmp_path):
 
 
 def test_the_runs_migration_keeps_every_column_of_the_previous_schema(tmp_path):
-    """Migration 9 rebuilds runs after every earlier one: whatever they added to runs (the
+    """Migration 11 rebuilds runs after every earlier one: whatever they added to runs (the
     sources of migration 4) is copied, and fetches and backfill shards still point at it."""
     path = tmp_path / "v6.db"
     conn = sqlite3.connect(path, isolation_level=None)
