@@ -26,12 +26,18 @@ def yaml_parses(monkeypatch) -> list:
 
     parses: list = []
 
-    class Counting(yaml.SafeLoader):
-        def __init__(self, stream) -> None:
-            parses.append(stream)
-            super().__init__(stream)
+    def counting(loader):
+        class Counting(loader):
+            def __init__(self, stream) -> None:
+                if not (parses and parses[-1] is stream):  # a bad file read again for
+                    parses.append(stream)  # PyYAML's message is still one parse
+                super().__init__(stream)
 
-    monkeypatch.setattr(yaml, "SafeLoader", Counting)
+        return Counting
+
+    monkeypatch.setattr(yaml, "SafeLoader", counting(yaml.SafeLoader))
+    if getattr(yaml, "CSafeLoader", None) is not None:
+        monkeypatch.setattr(yaml, "CSafeLoader", counting(yaml.CSafeLoader))
     return parses
 
 

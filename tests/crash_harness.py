@@ -1,4 +1,8 @@
-"""Crash harness: seeded SIGKILLs of ``monitor ingest``, ``tally`` and ``report``.
+"""Crash harness: seeded SIGKILLs of ``monitor ingest``, ``tally``, ``report``, ``fetch``
+and ``run``.
+
+``fetch`` and ``run --all-sources`` read the shared corpora's real feeds from a real HTTP
+server on 127.0.0.1 (``live_server.py``); without ../shared/corpora they are left out.
 
 After every kill the database must pass SQLite's ``integrity_check``, the full-text
 index must match the documents, no count may lack its ``tallied`` row or document, and no
@@ -36,6 +40,9 @@ categories:
 WORDS = ("security military culture values dialogue persuade threat national the of and "
          "peace nations development people world rights council no").split()
 COMMANDS = ("ingest", "tally", "report")
+LIVE_COMMANDS = ("fetch", "run")
+FEEDS = {"guardian": "guardian-us-2018.rss", "qq": "qq-news-gb2312.rss",
+         "uol": "uol-noticias-latin1.rss", "heise": "heise.atom", "npr": "npr-2021.json"}
 
 
 def make_corpus(folder: Path, seed: int, records: int = 3000) -> None:
@@ -65,6 +72,10 @@ def monitor_command(kind: str, db: Path, corpus: Path, lexicon: Path, out: Path)
         return [*base, "ingest", str(corpus), "--source", "crash", "--no-progress"]
     if kind == "tally":
         return [*base, "tally", "--lexicon", str(lexicon), "--workers", "2"]
+    if kind == "fetch":  # the config comes from MONITOR_CONFIG
+        return [*base, "fetch"]
+    if kind == "run":  # fetch every source, tally every named lexicon, the due report
+        return [*base, "run", "--all-sources"]
     return [*base, "report", "--period", "year", "--for", "2019", "--out", str(out)]
 
 
@@ -75,7 +86,20 @@ def run(kind: str, db: Path, corpus: Path, lexicon: Path, out: Path, env: dict) 
         raise AssertionError(f"{kind} failed ({done.returncode}): {done.stderr[-2000:]}")
 
 
-def check_invariants(db: Path, out: Path) -> list[str]:
+def live_config(path: Path, server, reports: str) -> Path:
+    """A monitor.toml with the shared feeds served by ``server``; ``run`` writes its due
+    reports to ``reports`` (beside the file)."""
+    from live_server import Answer, feed_bytes, write_config
+
+    body = ""
+    for name, file in FEEDS.items():
+        url = server.add(f"/{file}", Answer(body=feed_bytes(file),
+                                            headers={"Content-Type": "application/xml"}))
+        body += f'[[sources]]\nname = "{name}"\nkind = "feed"\nurl = "{url}"\n\n'
+    return write_config(path, body + f'[schedule]\nreports = "{reports}"\n')
+
+
+def check_invariants(db: Path, *outs: Path) -> list[str]:
     """What is wrong with the database and reports after a kill (empty: nothing)."""
     problems = []
     conn = sqlite3.connect(db, isolation_level=None)
@@ -115,8 +139,8 @@ def check_invariants(db: Path, out: Path) -> list[str]:
             problems.append(f"{missing} tallied or count rows of missing documents")
     finally:
         conn.close()
-    if out.exists():
-        for bundle in out.iterdir():
+    for out in outs:
+        for bundle in out.iterdir() if out.exists() else ():
             if not bundle.name.startswith(".") and not (bundle / "index.html").exists():
                 problems.append(f"half-written report {bundle}")
     return problems
@@ -173,22 +197,48 @@ class CrashResult:
 
 
 def crash_run(work: Path, kills: int, seed: int, records: int = 3000,
-              max_delay: float = 2.0) -> CrashResult:
-    """``kills`` seeded SIGKILLs, the invariants after each, then resume and compare."""
+              max_delay: float = 2.0, live: bool = True) -> CrashResult:
+    """``kills`` seeded SIGKILLs, the invariants after each, then resume and compare.
+
+    ``live``: also ``fetch`` and ``run`` against a local server of the shared feeds (if
+    ../shared/corpora is there)."""
+    from shared_corpora import CORPORA
+
+    server = None
+    if live and (CORPORA / "feeds").is_dir():
+        from live_server import LiveServer
+
+        server = LiveServer()
+    try:
+        return _crash_run(work, kills, seed, records, max_delay, server)
+    finally:
+        if server is not None:
+            server.close()
+
+
+def _crash_run(work: Path, kills: int, seed: int, records: int, max_delay: float,
+               server) -> CrashResult:
     started = time.monotonic()
     rng = random.Random(seed)
     corpus, lexicon = work / "corpus", work / "crash.yaml"
     make_corpus(corpus, seed, records)
     lexicon.write_text(LEXICON)
     env = {**os.environ, "MONITOR_CACHE": str(work / "cache"), "MONITOR_LEXICONS": ""}
+    commands = COMMANDS + (LIVE_COMMANDS if server else ())
+    order = ("ingest", "fetch", "tally", "run", "report")  # a clean run, and the resume
     clean_db, clean_out = work / "clean.db", work / "clean-reports"
-    for kind in COMMANDS:
-        run(kind, clean_db, corpus, lexicon, clean_out, env)
+    if server:
+        env["MONITOR_CONFIG"] = str(live_config(work / "clean.toml", server, "clean-run"))
+    for kind in order:
+        if kind in commands:
+            run(kind, clean_db, corpus, lexicon, clean_out, env)
     clean = canonical_dump(clean_db)
-    db, out = work / "crash.db", work / "reports"
+    db, out, run_out = work / "crash.db", work / "reports", work / "run-reports"
+    if server:
+        env["MONITOR_CONFIG"] = str(live_config(work / "crash.toml", server, run_out.name))
     result = CrashResult()
     for _ in range(kills):
-        kind = rng.choice(COMMANDS)
+        kind = rng.choice(commands)
         if kind == "report" and not db.exists():
             kind = "ingest"
         child = subprocess.Popen(monitor_command(kind, db, corpus, lexicon, out), env=env,
@@ -201,9 +251,10 @@ def crash_run(work: Path, kills: int, seed: int, records: int = 3000,
         result.kills += 1
         if db.exists():
             result.problems += [f"after kill {result.kills} ({kind}): {p}"
-                                for p in check_invariants(db, out)]
-    for kind in COMMANDS:
-        run(kind, db, corpus, lexicon, out, env)
+                                for p in check_invariants(db, out, run_out)]
+    for kind in order:
+        if kind in commands:
+            run(kind, db, corpus, lexicon, out, env)
     resumed = canonical_dump(db)
     result.equal = resumed == clean and report_files(out) == report_files(clean_out)
     if not result.equal:
@@ -219,10 +270,11 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--records", type=int, default=3000)
     parser.add_argument("--keep", action="store_true", help="keep the work folder")
+    parser.add_argument("--no-live", action="store_true", help="leave out fetch and run")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="monitor-crash-"))
     try:
-        result = crash_run(work, args.kills, args.seed, args.records)
+        result = crash_run(work, args.kills, args.seed, args.records, live=not args.no_live)
     finally:
         if not args.keep:
             shutil.rmtree(work, ignore_errors=True)

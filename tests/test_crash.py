@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from crash_harness import crash_run
+from shared_corpora import CORPORA
 
 KILLS = 20
 
 
-def test_seeded_sigkills_of_ingest_tally_and_report_lose_nothing(tmp_path):
+def test_seeded_sigkills_of_ingest_tally_report_fetch_and_run_lose_nothing(tmp_path):
     result = crash_run(tmp_path, kills=KILLS, seed=13, records=1200, max_delay=1.2)
     assert not result.problems, result.problems[:5]
     assert result.equal
     assert result.kills == KILLS and sum(result.killed.values()) >= KILLS // 2, result.killed
+    if (CORPORA / "feeds").is_dir():  # fetch and run against the local feed server
+        assert result.killed.get("fetch", 0) + result.killed.get("run", 0) >= 2, result.killed

@@ -165,3 +165,52 @@ def plain_lexicons(draw) -> Lexicon:
 def test_engines_agree_on_any_unicode(lexicon, text):
     results = {engine: Matcher([lexicon], engine=engine).count(text) for engine in ENGINES}
     assert all(r == dict(reference_count(lexicon, text)) for r in results.values())
+
+
+TABLE_WORDS = ["a", "ab", "a-b", "don't", "don", "ab's", "security", "sécurité", "China",
+               "US", "1", "_x", "x_", "σς", "İx"]
+table_texts = st.lists(st.tuples(st.sampled_from(TABLE_WORDS + TEXT_WORDS),
+                                 st.sampled_from(SEPARATORS + ["'S ", "--", "-'", "''s"])),
+                       max_size=20).map(lambda pairs: "".join(w + s for w, s in pairs))
+
+
+@settings(max_examples=300, deadline=None)
+@given(words=st.lists(st.sampled_from(TABLE_WORDS), min_size=1, max_size=6, unique=True),
+       case=st.booleans(), text=table_texts)
+def test_the_word_table_counts_as_the_engine_and_the_reference_do(words, case, text):
+    """Plain one-word terms go to the word table (monitor.lexicon.words); without it the
+    engine's literals count them: both must give the reference's counts and spans."""
+    from monitor.lexicon import matcher as module
+
+    lexicon = Lexicon("w", terms=[Term(w, "c", case_sensitive=case) for w in words])
+    engine = Matcher([lexicon], engine=ENGINES[-1])
+    assert not any(words for _, words, _ in engine._sides)
+    minimum, module.WORD_TABLE_MIN = module.WORD_TABLE_MIN, 0
+    try:
+        table = Matcher([lexicon], engine=ENGINES[-1])
+    finally:
+        module.WORD_TABLE_MIN = minimum
+    assert any(words for _, words, _ in table._sides)
+    assert table.count(text) == engine.count(text) == dict(reference_count(lexicon, text))
+    assert table.matches(text) == engine.matches(text)
+    assert table.tally(text) == engine.tally(text)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lexicon=lexicons(), text=texts)
+def test_the_word_table_with_phrases_variants_and_excepts_agrees_with_reference(lexicon, text):
+    """With the word table on (as for a big lexicon), phrases, variants, except phrases and
+    overlap: longest starting with a plain word are confirmed at their first word."""
+    from monitor.lexicon import matcher as module
+
+    minimum, module.WORD_TABLE_MIN = module.WORD_TABLE_MIN, 0
+    try:
+        matcher = Matcher([lexicon], engine=ENGINES[-1])
+    except LexiconError:
+        assume(False)
+    finally:
+        module.WORD_TABLE_MIN = minimum
+    counts = matcher.count(text)
+    assert counts == dict(reference_count(lexicon, text))
+    assert Counter(m.term for m in matcher.matches(text)) == Counter(counts)
+    assert matcher.tally(text)[0] == counts

@@ -165,3 +165,57 @@ def test_sigterm_and_ctrl_c_during_a_tally_end_in_one_line_and_abort_the_run(tmp
     done = subprocess.run([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon)],
                           capture_output=True, text=True)
     assert done.returncode == 0
+
+
+def test_sigterm_and_ctrl_c_during_a_fetch_end_in_one_line_and_abort_the_run(tmp_path):
+    from live_server import Answer, LiveServer, feed_bytes, write_config
+    from shared_corpora import corpus_path
+
+    corpus_path("feeds")
+    server = LiveServer()
+
+    def slow(out) -> None:  # a feed that trickles in, so the fetch is surely under way
+        out.write(b'<?xml version="1.0"?>\n<rss version="2.0"><channel>')
+        for _ in range(120):
+            out.write(b" ")
+            out.flush()
+            time.sleep(0.25)
+
+    try:
+        fast = server.add("/npr.json", Answer(body=feed_bytes("npr-2021.json")))
+        slow_url = server.add("/slow.rss", Answer(body=slow))
+        config = write_config(tmp_path / "monitor.toml",
+                              f'[[sources]]\nname = "npr"\nkind = "feed"\nurl = "{fast}"\n\n'
+                              f'[[sources]]\nname = "slow"\nkind = "feed"\nurl = "{slow_url}"\n')
+        for sig, code, line in ((signal.SIGTERM, 143, "error: terminated (SIGTERM)"),
+                                (signal.SIGINT, 130, "error: interrupted (Ctrl-C)")):
+            db = tmp_path / f"{code}.db"
+            child = subprocess.Popen([*MONITOR, "--db", str(db), "fetch", "--config",
+                                      str(config)], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, start_new_session=True,
+                                     preexec_fn=default_sigint)
+            deadline, asked = time.monotonic() + 60, server.hits["/slow.rss"]
+            while time.monotonic() < deadline and not (
+                    server.hits["/slow.rss"] > asked and db.exists() and _documents(db) == 25):
+                time.sleep(0.1)
+            if sig == signal.SIGINT:
+                os.killpg(child.pid, sig)
+            else:
+                child.send_signal(sig)
+            out, err = child.communicate(timeout=60)
+            assert child.returncode == code, err
+            assert err.strip().splitlines() == [line], err
+            with sqlite3.connect(db) as conn:
+                (status, message), = conn.execute("SELECT status, message FROM runs")
+                assert status == "aborted" and message.startswith("aborted: interrupted")
+                assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] == 25
+    finally:
+        server.close()
+
+
+def _documents(db: Path) -> int:
+    try:
+        with sqlite3.connect(db, timeout=1) as conn:
+            return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    except sqlite3.Error:  # not created yet
+        return 0

@@ -157,14 +157,19 @@ def backfill(
             todo.append((shard, pending))
         else:
             report.resumed += 1
+    interrupted = False
     try:
         if todo:
             _run_tasks(db, todo, options, work, fs, root, known, scheduler, workers, progress,
                        error, warn, report)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the shards loaded so far stay
+        interrupted = True
+        raise
     finally:
         db.finish_run(report.run_id, added=report.documents, skipped=report.skipped,
-                      failed=report.failed_shards + report.failed_records,
-                      message=report.summary())
+                      failed=report.failed_shards + report.failed_records + interrupted,
+                      message=("aborted: interrupted; " if interrupted else "")
+                      + report.summary(), status="aborted" if interrupted else None)
     return report
 
 

@@ -116,6 +116,7 @@ def fetch_sources(
     client = client or HttpClient(config.fetch)
     if not dry_run:
         report.run_id = db.start_run(command)
+    interrupted = False
     try:
         for spec in specs:
             if stop is not None and stop.is_set():
@@ -131,20 +132,25 @@ def fetch_sources(
         if not dry_run:
             with db.transaction():
                 fetch_store.prune_log(config.keep_fetches_days)
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM: the sources stored so far stay
+        interrupted = True
+        raise
     finally:
         if own_client:
             client.close()
         if report.run_id is not None:
-            _finish(db, report)
+            _finish(db, report, interrupted)
     return report
 
 
-def _finish(db: Database, report: FetchReport) -> None:
+def _finish(db: Database, report: FetchReport, interrupted: bool = False) -> None:
     failed = sum(1 for r in report.results if not r.ok)
     message = "; ".join(r.summary() for r in report.results) or "no source due"
     db.finish_run(report.run_id, added=report.new,
                   skipped=sum(r.unchanged + r.duplicate for r in report.results),
-                  failed=failed, message=message)
+                  failed=failed + interrupted,
+                  message=f"aborted: interrupted; {message}" if interrupted else message,
+                  status="aborted" if interrupted else None)
     with db.transaction():
         db.conn.execute("UPDATE runs SET sources = ? WHERE id = ?",
                         (json.dumps({r.name: r.totals() for r in report.results}),

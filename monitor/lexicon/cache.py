@@ -47,9 +47,27 @@ def cached_bytes(kind: str, key: str, build: Callable[[], bytes],
     return value
 
 
+def read_cached(kind: str, key: str) -> bytes | None:
+    """The bytes cached under ``kind``/``key``, or None."""
+    try:
+        return (cache_dir() / kind / f"{key}.bin").read_bytes()
+    except OSError:
+        return None
+
+
+def write_cached(kind: str, key: str, data: bytes) -> None:
+    """Cache ``data`` under ``kind``/``key`` (silently not, where the cache is not writable)."""
+    _write(cache_dir() / kind / f"{key}.bin", data)
+
+
 def _rebuild(path: Path, build: Callable[[], bytes], load: Callable[[bytes], object]) -> object:
     data = build()
     value = load(data)
+    _write(path, data)
+    return value
+
+
+def _write(path: Path, data: bytes) -> None:
     with contextlib.suppress(OSError):  # a cache that cannot be written only costs time
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
@@ -60,7 +78,6 @@ def _rebuild(path: Path, build: Callable[[], bytes], load: Callable[[bytes], obj
         finally:
             Path(tmp).unlink(missing_ok=True)
         _prune(path.parent)
-    return value
 
 
 def _prune(folder: Path) -> None:

@@ -384,8 +384,19 @@ def yaml_problem(exc: yaml.YAMLError, where: str) -> str:
 
 
 def _compose(text: str, reader: _Reader) -> Node | None:
+    """The composed node tree, read by libyaml where PyYAML has it: ~10x faster than the
+    pure-Python scanner on a 100,000-term file, and it refuses nesting over 1,000 deep
+    itself. PyYAML's own messages quote the bad line: a file with an error is read again
+    by it for the message."""
+    fast = getattr(yaml, "CSafeLoader", None)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        try:
+            root = yaml.compose(text, Loader=fast or yaml.SafeLoader)
+        except yaml.YAMLError as fast_error:
+            if fast is None:
+                raise
+            yaml.compose(text, Loader=yaml.SafeLoader)  # raises, with PyYAML's message
+            raise fast_error from None
     except yaml.YAMLError as exc:
         reader.problems.append(yaml_problem(exc, reader.where))
         return None
@@ -458,13 +469,26 @@ class LexiconFile:
         except (OSError, UnicodeDecodeError) as exc:
             self._reader.problems.append(f"{self.path}:1: cannot read: {exc}")
         else:
+            from .parsed import cached_lexicon, parsed_key
+
+            self._cache_key = parsed_key(self.path, text)
+            self._lexicon = cached_lexicon(self._cache_key, self.path)
+            if self._lexicon is not None:  # its name is the declared one, or the stem
+                self.name = self._lexicon.name
+                return
             self._root = _compose(text, self._reader)
         self.name = _declared_name(self._root) or self.path.stem
+
+    _cache_key: str | None = None
 
     def load(self) -> Lexicon:
         """The validated lexicon; raises :class:`LexiconError` listing all problems."""
         if self._lexicon is None and not self._reader.problems:
             self._lexicon = _read(self._root, self._reader, self.path.stem, self.path.resolve())
+            if self._cache_key and not self._reader.problems:
+                from .parsed import cache_lexicon
+
+                cache_lexicon(self._cache_key, self._lexicon)
             self._root = None
         if self._reader.problems:
             raise LexiconError(self._reader.problems)

@@ -33,7 +33,7 @@ import os
 import re
 import unicodedata
 from dataclasses import dataclass
-from functools import cache, lru_cache
+from functools import cache, cached_property, lru_cache
 
 from ..text import _CJK
 
@@ -227,13 +227,18 @@ class Pattern:
     words: tuple[tuple[int, str, str], ...]
     starts: tuple[str, ...]
     anchor: str
-    anchors: tuple[Anchor, ...]
+    match_starts: tuple[tuple[str, int], ...]  # what anchors() makes the literals of
     left: bool
     right: bool
     language: str | None
     case_sensitive: bool
     inner: bool  # some word has a * inside it: confirmed with a regex
     overlap_free: bool  # two matches of this pattern can never overlap
+
+    @cached_property
+    def anchors(self) -> tuple[Anchor, ...]:
+        """Built when an engine needs them (a term counted by the word table never does)."""
+        return anchors(list(self.match_starts), self.left)
 
     def match_at(self, text: str, start: int) -> int:
         """End of the match starting at ``start``, or -1."""
@@ -341,7 +346,7 @@ def compile_pattern(
         words=tuple(words),
         starts=tuple(stem_start(w, t) if kind == STEM else "" for kind, w, t in words),
         anchor=main,
-        anchors=anchors(starts, left),
+        match_starts=tuple(starts),
         left=left,
         right=right,
         language=stem_lang,

@@ -101,6 +101,9 @@ def _tally(db: Database, error: Callable[[str], None]) -> dict[str, int]:
         db.finish_run(run_id, failed=1, message=str(exc))
         error(f"tally: {exc}")
         return {}
+    except KeyboardInterrupt:  # Ctrl-C or SIGTERM of monitor run: what was committed stays
+        db.finish_run(run_id, failed=1, message="aborted: interrupted", status="aborted")
+        raise
     db.finish_run(run_id, added=report.documents)
     return dict(report.scanned)
 
