@@ -3,6 +3,7 @@ of the lexicon end with the counts of a clean run of the new version."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import re
 import shutil
@@ -46,13 +47,26 @@ def test_two_tallies_of_one_lexicon_do_the_work_once(tmp_path, corpus_db):
     env, db = _setup(tmp_path, corpus_db)
     lexicon = tmp_path / "race.yaml"
     lexicon.write_text(V1)
-    first, second = _tally(db, lexicon, env), _tally(db, lexicon, env)
-    outs = [p.communicate() for p in (first, second)]
-    assert first.returncode == 0 and second.returncode == 0, outs
-    scanned = [int(re.search(r"scanned (\d+) documents", out).group(1)) for out, _ in outs]
+    # the test holds the lexicon's lock until both tallies wait for it, so they overlap
+    # however fast one of them would be alone
+    holder = open(db.with_name(f".{db.name}.tally-race.lock"), "w")  # noqa: SIM115
+    fcntl.flock(holder, fcntl.LOCK_EX)
+    logs = [tmp_path / "first.err", tmp_path / "second.err"]
+    procs = [subprocess.Popen([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon)],
+                              env=env, stdout=subprocess.PIPE, stderr=log.open("w"), text=True)
+             for log in logs]
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and not all(
+            "waiting for another tally of lexicon 'race'" in log.read_text() for log in logs):
+        time.sleep(0.1)
+    holder.close()  # releases the lock
+    outs = [p.communicate()[0] for p in procs]
+    errs = [log.read_text() for log in logs]
+    assert all(p.returncode == 0 for p in procs), (outs, errs)
+    assert all("waiting for another tally of lexicon 'race'" in err for err in errs), errs
+    scanned = [int(re.search(r"scanned (\d+) documents", out).group(1)) for out in outs]
     docs = len(canonical_dump(db)["documents"])
     assert sorted(scanned) == [0, docs]
-    assert any("waiting for another tally of lexicon 'race'" in err for _, err in outs)
 
 
 def test_tallies_straddling_a_lexicon_edit_end_with_clean_run_counts(tmp_path, corpus_db):

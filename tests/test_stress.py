@@ -13,7 +13,6 @@ import threading
 import time
 from pathlib import Path
 
-import pytest
 import sqlite_utils
 from crash_harness import LEXICON, canonical_dump, make_corpus
 
@@ -128,9 +127,6 @@ def test_sigterm_and_ctrl_c_during_an_ingest_end_in_one_line_and_abort_the_run(t
             assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] % 500 == 0
 
 
-@pytest.mark.skip(reason="known bug since the tally's scan of issue 10 (ef22706): after SIGTERM "
-                  "the tally prints its line but its process does not exit (worker pool "
-                  "teardown); see /work/notes/issue-13.md")
 def test_sigterm_and_ctrl_c_during_a_tally_end_in_one_line_and_abort_the_run(tmp_path):
     lexicon = tmp_path / "t.yaml"
     lexicon.write_text(LEXICON)

@@ -6,6 +6,7 @@ the commands so that ``monitor --help`` and no-op runs start fast.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import signal
 import sqlite3
@@ -102,7 +103,14 @@ class MonitorGroup(click.Group):
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM: one line, 130 or 143
             terminated = isinstance(exc, Terminated)
             fail("terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)")
-            ctx.exit(143 if terminated else 130)
+            code = 143 if terminated else 130
+            if multiprocessing.active_children():  # a pool's teardown at exit could hang
+                for process in multiprocessing.active_children():
+                    process.kill()
+                sys.stdout.flush()
+                sys.stderr.flush()
+                os._exit(code)
+            ctx.exit(code)
         except BrokenPipeError:
             # the reader stopped reading (head, less): not an error; keep Python quiet too
             devnull = os.open(os.devnull, os.O_WRONLY)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -223,17 +223,19 @@ def _tally_group(db, group, ids, pending, workers, progress, report) -> None:
     fingerprints = {ids[lex.name]: lex.fingerprint for lex in group}
     batch = Batch(fingerprints=fingerprints)
     path = str(db.path) if str(db.path) == ":memory:" else str(db.path.resolve())
-    for doc_ids, counts, categories, stored in scan(path, db.conn, scanner, group, pending,
-                                                     CHUNK_DOCS, workers,
-                                                     ahead=COMMIT_DOCS // CHUNK_DOCS):
-        batch.extend(doc_ids, counts, categories)
-        for name, n in stored.items():
-            report.counts[name] += n
-        if len(batch) >= COMMIT_DOCS:
-            store_counts(db, batch)
-            batch = Batch(fingerprints=fingerprints)
-        if progress:
-            progress(len(doc_ids))
+    # closed on the way out of an interrupted write too: the worker pool then stops here,
+    # not at interpreter exit (where its teardown can hang)
+    with closing(scan(path, db.conn, scanner, group, pending, CHUNK_DOCS, workers,
+                      ahead=COMMIT_DOCS // CHUNK_DOCS)) as chunks:
+        for doc_ids, counts, categories, stored in chunks:
+            batch.extend(doc_ids, counts, categories)
+            for name, n in stored.items():
+                report.counts[name] += n
+            if len(batch) >= COMMIT_DOCS:
+                store_counts(db, batch)
+                batch = Batch(fingerprints=fingerprints)
+            if progress:
+                progress(len(doc_ids))
     store_counts(db, batch)
 
 

@@ -14,7 +14,8 @@ import json
 import multiprocessing
 import os
 from collections import deque
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from itertools import repeat
 from typing import TYPE_CHECKING
 
@@ -117,8 +118,11 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
     _worker_scanner = scanner
     gc.freeze()  # forked workers share the parent's objects: the collector would copy them
     try:
-        with context.Pool(workers, _init_worker,
-                          (list(group), scanner.term_ids, scanner.category_ids, db_path)) as pool:
+        # signals held from before the fork (a Ctrl-C inside the fork's hooks is lost) until
+        # the pool is gone
+        with _signals_deferred() as stopped, context.Pool(
+                workers, _init_worker,
+                (list(group), scanner.term_ids, scanner.category_ids, db_path)) as pool:
             waiting: deque = deque()
             todo = iter(chunks)
             for chunk in todo:
@@ -126,14 +130,59 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
                 if len(waiting) >= 2 * workers + ahead:
                     break
             while waiting:
-                rows = waiting.popleft().get()
+                result = waiting.popleft()
+                while True:
+                    stopped()  # a Ctrl-C or SIGTERM is raised here, outside the pool
+                    try:
+                        rows = result.get(timeout=0.25)
+                        break
+                    except multiprocessing.TimeoutError:
+                        continue
                 nxt = next(todo, None)
                 if nxt is not None:
                     waiting.append(pool.apply_async(_scan_chunk, (nxt,)))
+                stopped()
                 yield rows
+            stopped()
     finally:
         _worker_scanner = None
         gc.unfreeze()
+
+
+@contextmanager
+def _signals_deferred() -> Iterator[Callable[[], None]]:
+    """Hold Ctrl-C and SIGTERM while the pool's code runs; ``stopped()`` raises them.
+
+    An exception raised from a signal handler inside the pool's locks (apply_async, get)
+    leaves them held, and the pool's teardown then waits for ever; raised at ``stopped()``
+    it unwinds with no lock held. The handlers in place before (the CLI's) do the raising.
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        yield lambda: None
+        return
+    caught: list[int] = []
+    previous = {sig: handler for sig in (signal.SIGINT, signal.SIGTERM)
+                if callable(handler := signal.getsignal(sig))}  # Python-level handlers only
+
+    def hold(signum: int, frame: object) -> None:
+        caught.append(signum)
+
+    def stopped() -> None:
+        if caught:
+            previous[caught[0]](caught[0], None)
+            raise KeyboardInterrupt
+
+    for sig in previous:
+        signal.signal(sig, hold)
+    try:
+        yield stopped
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    stopped()  # one that came during the pool's teardown
 
 
 def _init_worker(group: list[Lexicon], term_ids: list[int], category_ids: list[int],
