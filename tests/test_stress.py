@@ -126,6 +126,18 @@ def test_sigterm_and_ctrl_c_during_an_ingest_end_in_one_line_and_abort_the_run(t
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] % 500 == 0
 
+def _stop(child: subprocess.Popen, sig: int, code: int, line: str) -> None:
+    """Send ``sig`` as a user would (Ctrl-C reaches the whole process group); the command
+    ends with exit ``code`` and the one line ``line`` on stderr."""
+    if sig == signal.SIGINT:
+        os.killpg(child.pid, sig)
+    else:
+        child.send_signal(sig)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == code, err
+    assert err.strip().splitlines() == [line], err
+
+
 
 def test_sigterm_and_ctrl_c_during_a_tally_end_in_one_line_and_abort_the_run(tmp_path):
     lexicon = tmp_path / "t.yaml"
@@ -147,13 +159,7 @@ def test_sigterm_and_ctrl_c_during_a_tally_end_in_one_line_and_abort_the_run(tmp
                 if conn.execute("SELECT count(*) FROM runs WHERE status = 'running'"
                                 ).fetchone()[0]:
                     break
-        if sig == signal.SIGINT:  # Ctrl-C reaches the whole process group
-            os.killpg(child.pid, sig)
-        else:
-            child.send_signal(sig)
-        out, err = child.communicate(timeout=60)
-        assert child.returncode == code, err
-        assert err.strip().splitlines() == [line], err
+        _stop(child, sig, code, line)
         with sqlite3.connect(db) as conn:
             assert conn.execute("SELECT status, message FROM runs ORDER BY id DESC LIMIT 1"
                                 ).fetchone() == ("aborted", "aborted: interrupted")
@@ -194,13 +200,7 @@ def test_sigterm_and_ctrl_c_during_a_fetch_end_in_one_line_and_abort_the_run(tmp
             while time.monotonic() < deadline and not (
                     server.hits["/slow.rss"] > asked and db.exists() and _documents(db) == 25):
                 time.sleep(0.1)
-            if sig == signal.SIGINT:
-                os.killpg(child.pid, sig)
-            else:
-                child.send_signal(sig)
-            out, err = child.communicate(timeout=60)
-            assert child.returncode == code, err
-            assert err.strip().splitlines() == [line], err
+            _stop(child, sig, code, line)
             with sqlite3.connect(db) as conn:
                 (status, message), = conn.execute("SELECT status, message FROM runs")
                 assert status == "aborted" and message.startswith("aborted: interrupted")
