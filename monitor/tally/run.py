@@ -26,7 +26,7 @@ CHUNK_DOCS = 256
 #: Documents written per transaction, so a crash loses little and readers are not blocked.
 COMMIT_DOCS = 1024
 #: SQLite page cache while writing counts, in KiB.
-TALLY_CACHE_KB = 40 * 1024
+TALLY_CACHE_KB = 16 * 1024
 
 
 @dataclass
@@ -202,9 +202,10 @@ def _tally(db: Database, lexicons: Sequence[Lexicon], workers: int | None,
         report.counts[lexicon.name] = 0
         if pending:
             groups.setdefault(pending, []).append(lexicon)
-    # Up to 40 MB of page cache (default 2 MB; it fills only as pages are read): the
+    # Up to 16 MB of page cache (default 2 MB; it fills only as pages are read): the
     # inserts into the counts b-trees run twice as fast when the last page of each term's
-    # range stays in memory; more (256 MB) is no faster and only adds to the tally's memory.
+    # range stays in memory; 40 MB took the same CPU on the dense 2,000-term lexicon and
+    # 14 MB more memory (171 against 185 MB for all processes), 256 MB no less either.
     cache = db.conn.execute("PRAGMA cache_size").fetchone()[0]
     db.conn.execute(f"PRAGMA cache_size = {-TALLY_CACHE_KB}")
     try:
