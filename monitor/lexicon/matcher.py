@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from .categories import category_tree, count_distinct, nesting_terms
+from .forms import FormMaker
 from .model import Lexicon, LexiconError, Term
 from .patterns import (
     ASCII_W,
@@ -117,15 +118,17 @@ class _Side:
             if chosen:
                 self.scans.append((_scanner(engine, chosen, in_view), in_view))
 
-    def run(self, norm: str, counts: dict, spans: dict, keep_all: bool) -> None:
-        """Confirm every literal hit in ``norm``; add to ``counts`` or ``spans``."""
+    def run(self, norm: str, counts: dict, spans: dict, keep_all: bool,
+            utf8: bytes | None = None) -> None:
+        """Confirm every literal hit in ``norm`` (``utf8``: its UTF-8, if at hand); add to
+        ``counts`` or ``spans``."""
         exact_hits: list[int] = []
         exact = 0 if keep_all else self.n_exact  # ids below: only record the hit
         for scan, in_view in self.scans:
             if not in_view and norm.isascii():
                 continue  # no non-ASCII literal can occur
             sink = self._sink(norm, 1 if in_view else 0, counts, spans, keep_all)
-            scan(ascii_view(norm) if in_view else norm, exact, exact_hits.append, sink)
+            scan(ascii_view(norm) if in_view else norm, exact, exact_hits.append, sink, utf8)
         for gid, n in Counter(exact_hits).items():
             for term in self.exact_terms[gid]:
                 counts[term] = counts.get(term, 0) + n
@@ -186,12 +189,12 @@ def _split(n_exact: int, record, sink):
 
 
 def _scanner(engine: str, ids: dict[str, int], in_view: bool):
-    """A function (text, exact, record, sink) scanning for the literals ``ids``.
+    """A function (text, exact, record, sink, utf8) scanning for the literals ``ids``.
 
     A hit of literal ``gid`` calls ``record(gid)`` if ``gid < exact``, else
     ``sink(gid, 0, end)``. The view is ``bytes`` with one byte per character; the text
     itself is a ``str``, which hyperscan scans as UTF-8: its byte offsets are converted to
-    character offsets for the hits that go to ``sink``.
+    character offsets for the hits that go to ``sink`` (``utf8``: its UTF-8, if at hand).
     """
     if engine == "aho":
         import ahocorasick
@@ -201,7 +204,7 @@ def _scanner(engine: str, ids: dict[str, int], in_view: bool):
             automaton.add_word(literal, gid)
         automaton.make_automaton()
 
-        def scan_aho(text, exact: int, record, sink) -> None:
+        def scan_aho(text, exact: int, record, sink, _utf8: bytes | None = None) -> None:
             for end, gid in automaton.iter(text.decode("ascii") if in_view else text):
                 if gid < exact:
                     record(gid)
@@ -211,13 +214,13 @@ def _scanner(engine: str, ids: dict[str, int], in_view: bool):
         return scan_aho
     db = _hyperscan_database(ids)
     if in_view:
-        def scan_view(data: bytes, exact: int, record, sink) -> None:
+        def scan_view(data: bytes, exact: int, record, sink, _utf8: bytes | None = None) -> None:
             db.scan(data, match_event_handler=_split(exact, record, sink) if exact else sink)
 
         return scan_view
 
-    def scan_utf8(text: str, exact: int, record, sink) -> None:
-        data = text.encode("utf-8")
+    def scan_utf8(text: str, exact: int, record, sink, utf8: bytes | None = None) -> None:
+        data = text.encode("utf-8") if utf8 is None else utf8
         hits: list[tuple[int, int]] = []
         db.scan(data, match_event_handler=_collect_hit, context=hits)
         hits.sort(key=itemgetter(1))
@@ -300,13 +303,14 @@ class Matcher:
                 entries[case] = [e for e in found if head_word(e[0]) is None]
         self._sides = [(_Side(entries[case], engine), WordTable(tables[case]), form)
                        for case, form in ((False, fold), (True, prepare))]
+        self._forms = FormMaker(engine == "hyperscan")
 
     def __reduce__(self):
         return (Matcher, (self.lexicons, self._requested))
 
     def count(self, text: str) -> dict[int, int]:
         """Occurrences per term index (only terms that occur)."""
-        counts, spans = self._collect(without_invisible(text), keep_all=False)
+        counts, spans = self._collect(text, keep_all=False)
         for term, found in self._resolve(spans):
             if found:
                 counts[term] = counts.get(term, 0) + len(found)
@@ -330,7 +334,7 @@ class Matcher:
         """(occurrences per term index, per category index from the :attr:`nesting` terms
         alone): :meth:`tally` without adding up the other terms into their categories,
         which a caller scanning many texts can do for all of them at once."""
-        counts, spans = self._collect(without_invisible(text), keep_all=False)
+        counts, spans = self._collect(text, keep_all=False)
         of_term, nesting = self.term_categories, self.nesting
         cat_spans: dict[int, list[tuple[int, int]]] = {}
         for term, found in self._resolve(spans):
@@ -366,14 +370,25 @@ class Matcher:
         return out
 
     def _collect(self, text: str, keep_all: bool):
+        """Counts and spans in ``text`` (which may hold invisible characters: offsets are
+        then those of ``without_invisible(text)``)."""
         counts: dict[int, int] = {}
         spans: dict[int, list[tuple[int, int]]] = {}
+        forms = self._forms.make(text)
+        if forms is None:
+            text = without_invisible(text)
         for side, words, form in self._sides:
             if side.empty and not words:
                 continue
-            norm = form(text)
+            data = None
+            if forms is None:
+                norm = form(text)
+            elif form is fold:
+                norm, data = forms.folded, forms.folded_utf8
+            else:
+                norm = forms.prepared
             if not side.empty:
-                side.run(norm, counts, spans, keep_all)
+                side.run(norm, counts, spans, keep_all, data)
             if words:
                 words.run(norm, counts, spans, keep_all)
         return counts, spans

@@ -1,0 +1,90 @@
+"""A text's forms as the matcher scans them, made from its UTF-8 bytes where that is exact.
+
+Both sides of a :class:`~monitor.lexicon.matcher.Matcher` scan a form of the text: folded
+(:func:`~monitor.lexicon.patterns.fold`, for case-insensitive terms) or prepared
+(:func:`~monitor.lexicon.patterns.prepare`, ``’`` as ``'``), after invisible characters are
+removed (:func:`~monitor.lexicon.patterns.without_invisible`). On a long text whose
+characters are not all ASCII these three passes over ``str`` took most of the time of a
+scan with the shipped lexicons: testing 33 invisible characters with ``in`` and
+``str.lower`` on a two-byte string cost 5-8 ns a character.
+
+Most such texts (English speeches with curly quotes and dashes, names with é or ô) hold
+no invisible character and no non-ASCII character that lowering changes. One hyperscan
+pass over the UTF-8 bytes (gigabytes a second) finds out; if so, the folded form is the
+bytes with ``’`` replaced and ASCII lowered (``bytes.lower``), decoded once, and its UTF-8
+is kept for the engine's UTF-8 scan. Any other text takes the ``str`` route: the forms
+are the same either way, which the tests check on the UN corpus.
+"""
+
+from __future__ import annotations
+
+from .patterns import INVISIBLE, fold, prepare
+
+try:  # hyperscan is x86_64-only; without it every text takes the str route
+    import hyperscan
+except ImportError:  # pragma: no cover - depends on the platform
+    hyperscan = None
+
+APOSTROPHE = "\u2019".encode()
+#: Characters the byte route cannot handle: invisible ones (removed before matching),
+#: final sigma (folded to σ) and every non-ASCII character that ``str.lower`` changes.
+SLOW_CHARS = "".join(sorted(
+    set(INVISIBLE) | {"\u03c2"}
+    | {c for c in map(chr, range(0x80, 0x110000))
+       if not 0xD800 <= ord(c) < 0xE000 and c.lower() != c}))
+
+
+class TextForms:
+    """The folded form of one text (and its UTF-8), and the prepared form on demand."""
+
+    __slots__ = ("folded", "folded_utf8", "_prepared")
+
+    def __init__(self, folded: str, folded_utf8: bytes | None, prepared: str | bytes) -> None:
+        self.folded, self.folded_utf8, self._prepared = folded, folded_utf8, prepared
+
+    @property
+    def prepared(self) -> str:
+        """``prepare(text)``, decoded when first asked for (few lexicons need it)."""
+        if isinstance(self._prepared, bytes):
+            self._prepared = self._prepared.decode("utf-8")
+        return self._prepared
+
+
+class FormMaker:
+    """Compiled once per matcher: :meth:`make` gives a text's forms, or None for the str
+    route (then the caller removes invisible characters and folds as before). Without
+    ``use_bytes`` (the aho engine) every non-ASCII text takes the str route, so the
+    engine comparisons in the tests also compare the two routes."""
+
+    def __init__(self, use_bytes: bool = True) -> None:
+        self._db = None
+        if use_bytes and hyperscan is not None:
+            from .matcher import _hyperscan_database
+
+            self._db = _hyperscan_database({c: i for i, c in enumerate(SLOW_CHARS)})
+
+    def make(self, text: str) -> TextForms | None:
+        if text.isascii():
+            return TextForms(text.lower(), None, text)
+        if self._db is None:
+            return None
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate: the str route says what is wrong
+            return None
+        try:
+            self._db.scan(data, match_event_handler=_stop)
+        except hyperscan.ScanTerminated:
+            return None
+        data = data.replace(APOSTROPHE, b"'")
+        low = data.lower()
+        return TextForms(low.decode("utf-8"), low, data)
+
+
+def _stop(*_args: object) -> bool:
+    return True  # the first slow character ends the scan
+
+
+def str_forms(text: str) -> tuple[str, str]:
+    """(folded, prepared) by the str route: the reference for :class:`FormMaker`."""
+    return fold(text), prepare(text)

@@ -1,0 +1,85 @@
+"""The byte route to a text's forms gives exactly what the str route gives, or declines."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from itertools import islice
+
+import pytest
+from shared_corpora import CORPORA
+
+from monitor.lexicon import lexicon_from_dict
+from monitor.lexicon.forms import SLOW_CHARS, FormMaker, str_forms
+from monitor.lexicon.matcher import Matcher, hyperscan
+from monitor.lexicon.patterns import without_invisible
+
+pytestmark = pytest.mark.skipif(hyperscan is None, reason="hyperscan not installed (x86_64 only)")
+
+NASTY = [
+    "plain ascii Security",
+    "national security\u2019s sake \u2014 \u201cpeace\u201d",  # curly quotes and a dash only
+    "secu\u200brity and se\u200dcurity and sec\u00adurity",  # invisible: str route
+    "\ufeffSecurity first",  # a BOM
+    "\u00c9TAT and \u00e9tat",  # a capital with an accent
+    "\u0130stanbul and \u212aelvin",  # characters whose lower case is ASCII
+    "\u039f\u039b\u039f\u03a3 \u03bf\u03bb\u03bf\u03c2",  # Greek capitals, a final sigma
+    "\u5b89\u5168 and security",  # CJK
+    "caf\u00e9 na\u00efve r\u00e9sum\u00e9",  # lower-case accented letters: byte route
+]
+
+
+def _check(texts: list[str]) -> int:
+    """Assert both routes agree on every text; return how many took the byte route."""
+    maker, fast = FormMaker(), 0
+    for text in texts:
+        forms = maker.make(text)
+        if forms is None:
+            continue
+        fast += 1
+        folded, prepared = str_forms(without_invisible(text))
+        assert forms.folded == folded
+        assert forms.prepared == prepared
+        if forms.folded_utf8 is not None:
+            assert forms.folded_utf8 == folded.encode("utf-8")
+    return fast
+
+
+def test_byte_route_declines_what_it_cannot_do():
+    maker = FormMaker()
+    routes = [maker.make(text) is not None for text in NASTY]
+    assert routes == [True, True, False, False, False, False, False, True, True]
+    assert _check(NASTY) == 4
+    assert maker.make("lone \ud800 surrogate") is None
+    assert "\u00c9" in SLOW_CHARS and "\u00e9" not in SLOW_CHARS and "\u03c2" in SLOW_CHARS
+    assert FormMaker(use_bytes=False).make(NASTY[1]) is None
+
+
+def test_counts_equal_on_nasty_texts():
+    lexicon = lexicon_from_dict({"categories": {"x": [
+        "security", "national security", "\u00e9tat", "istanbul", "kelvin",
+        "\u03bf\u03bb\u03bf\u03c3",
+        "\u5b89\u5168", "caf\u00e9", "sake"], "y": [{"term": "Security", "case": "sensitive"}]}},
+        "nasty")
+    fast, slow = Matcher([lexicon]), Matcher([lexicon], engine="aho")
+    for text in NASTY:
+        assert fast.count(text) == slow.count(text), text
+        assert fast.tally(text) == slow.tally(text), text
+    counts = fast.count(NASTY[2])
+    assert counts[0] == 3  # the invisible characters are still ignored
+
+
+@pytest.mark.corpus
+@pytest.mark.skipif(not CORPORA.is_dir(), reason=f"shared corpora not found at {CORPORA}")
+def test_routes_agree_on_real_texts():
+    un = CORPORA / "ungdc" / "ungdc_1946_2024.jsonl.gz"
+    zh = CORPORA / "zh" / "government_work_reports.jsonl"
+    if not un.is_file() or not zh.is_file():
+        pytest.skip("UN or Chinese corpus missing")
+    with gzip.open(un, "rt", encoding="utf-8") as f:
+        speeches = [json.loads(line)["text"] for line in islice(f, 0, 10952, 10)]
+    with zh.open(encoding="utf-8") as f:
+        reports = [json.loads(line)["content"] for line in f]
+    # most UN speeches hold curly quotes but nothing lowering changes: the byte route
+    assert _check(speeches) > 0.9 * len(speeches)
+    assert _check(reports) > 0.5 * len(reports)
