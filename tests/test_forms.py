@@ -12,7 +12,7 @@ from shared_corpora import CORPORA
 from monitor.lexicon import lexicon_from_dict
 from monitor.lexicon.forms import SLOW_CHARS, FormMaker, str_forms
 from monitor.lexicon.matcher import Matcher, hyperscan
-from monitor.lexicon.patterns import without_invisible
+from monitor.lexicon.patterns import ascii_view, ascii_view_utf8, without_invisible
 
 pytestmark = pytest.mark.skipif(hyperscan is None, reason="hyperscan not installed (x86_64 only)")
 
@@ -42,6 +42,9 @@ def _check(texts: list[str]) -> int:
         assert forms.prepared == prepared
         if forms.folded_utf8 is not None:
             assert forms.folded_utf8 == folded.encode("utf-8")
+            assert forms.prepared_utf8 == prepared.encode("utf-8")
+            assert ascii_view_utf8(forms.folded_utf8) == ascii_view(folded)
+            assert ascii_view_utf8(forms.prepared_utf8) == ascii_view(prepared)
     return fast
 
 

@@ -12,8 +12,10 @@ Most such texts (English speeches with curly quotes and dashes, names with é or
 no invisible character and no non-ASCII character that lowering changes. One hyperscan
 pass over the UTF-8 bytes (gigabytes a second) finds out; if so, the folded form is the
 bytes with ``’`` replaced and ASCII lowered (``bytes.lower``), decoded once, and its UTF-8
-is kept for the engine's UTF-8 scan. Any other text takes the ``str`` route: the forms
-are the same either way, which the tests check on the UN corpus.
+is kept for the engine's UTF-8 scan and for the ASCII view
+(:func:`~monitor.lexicon.patterns.ascii_view_utf8`, one ``bytes.translate``). Any other
+text takes the ``str`` route: the forms are the same either way, which the tests check on
+the UN and Chinese corpora.
 """
 
 from __future__ import annotations
@@ -35,16 +37,18 @@ SLOW_CHARS = "".join(sorted(
 
 
 class TextForms:
-    """The folded form of one text (and its UTF-8), and the prepared form on demand."""
+    """One text's folded and prepared forms, with their UTF-8 where at hand (None for an
+    ASCII text, whose view is cheap to make from the str); the prepared form is decoded
+    only when asked for (few lexicons have case-sensitive terms)."""
 
-    __slots__ = ("folded", "folded_utf8", "_prepared")
+    __slots__ = ("folded", "folded_utf8", "prepared_utf8", "_prepared")
 
     def __init__(self, folded: str, folded_utf8: bytes | None, prepared: str | bytes) -> None:
         self.folded, self.folded_utf8, self._prepared = folded, folded_utf8, prepared
+        self.prepared_utf8 = prepared if isinstance(prepared, bytes) else None
 
     @property
     def prepared(self) -> str:
-        """``prepare(text)``, decoded when first asked for (few lexicons need it)."""
         if isinstance(self._prepared, bytes):
             self._prepared = self._prepared.decode("utf-8")
         return self._prepared

@@ -49,6 +49,7 @@ from .patterns import (
     Pattern,
     PatternError,
     ascii_view,
+    ascii_view_utf8,
     compile_pattern,
     ends_word_or_possessive,
     fold,
@@ -128,7 +129,11 @@ class _Side:
             if not in_view and norm.isascii():
                 continue  # no non-ASCII literal can occur
             sink = self._sink(norm, 1 if in_view else 0, counts, spans, keep_all)
-            scan(ascii_view(norm) if in_view else norm, exact, exact_hits.append, sink, utf8)
+            if in_view:
+                view = ascii_view(norm) if utf8 is None else ascii_view_utf8(utf8)
+                scan(view, exact, exact_hits.append, sink)
+            else:
+                scan(norm, exact, exact_hits.append, sink, utf8)
         for gid, n in Counter(exact_hits).items():
             for term in self.exact_terms[gid]:
                 counts[term] = counts.get(term, 0) + n
@@ -386,7 +391,7 @@ class Matcher:
             elif form is fold:
                 norm, data = forms.folded, forms.folded_utf8
             else:
-                norm = forms.prepared
+                norm, data = forms.prepared, forms.prepared_utf8
             if not side.empty:
                 side.run(norm, counts, spans, keep_all, data)
             if words:

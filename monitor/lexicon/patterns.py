@@ -394,6 +394,16 @@ def ascii_view(text: str) -> bytes:
     return b"".join((b"\x01", text.encode("ascii", "replace").translate(VIEW_TABLE), b"\x01"))
 
 
+# the view from UTF-8 in one pass: continuation bytes dropped, each lead byte a "?"
+_UTF8_TABLE = VIEW_TABLE[:0xC0] + b"?" * 0x40
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+def ascii_view_utf8(data: bytes) -> bytes:
+    """``ascii_view(data.decode())`` from valid UTF-8, without decoding it."""
+    return b"".join((b"\x01", data.translate(_UTF8_TABLE, _CONTINUATION), b"\x01"))
+
+
 def anchors(starts: list[tuple[str, int]], left: bool) -> tuple[Anchor, ...]:
     """Engine literals for the texts a match can start with (see :class:`Pattern`).
 
