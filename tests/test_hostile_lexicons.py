@@ -97,6 +97,7 @@ def test_an_alias_bomb_is_refused_at_once(tmp_path, monkeypatch):
     db = ["--db", str(tmp_path / "m.db")]
     listed = runner.invoke(main, [*db, "lexicon", "list"])
     assert "good" in listed.output
+    assert "bomb.yaml  (1 problem: run monitor lexicon check)" in listed.output
     (tmp_path / "doc.txt").write_text("security first")
     assert runner.invoke(main, [*db, "ingest", str(tmp_path / "doc.txt")]).exit_code == 0
     tallied = runner.invoke(main, [*db, "tally", "--lexicon", "good", "--lexicon", str(bomb)])

@@ -42,7 +42,8 @@ def list_lexicons() -> None:
             rows.append((lex.name, str(len(lex.terms)), str(len(lex.categories())),
                          f"{file.path}{note}"))
         except LexiconError as exc:
-            rows.append((file.name, "-", "-", f"{file.path}  ({len(exc.problems)} problems: "
+            n = len(exc.problems)
+            rows.append((file.name, "-", "-", f"{file.path}  ({n} problem{'s' * (n != 1)}: "
                                              "run monitor lexicon check)"))
     header = ("name", "terms", "categories", "path")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(3)]
