@@ -3,7 +3,20 @@
 The Python API mirrors the pipeline: sources -> store -> tally -> trends -> charts/reports.
 """
 
-from .documents import Document, IngestError
-from .store import Database
+from __future__ import annotations
 
 __all__ = ["Database", "Document", "IngestError"]
+
+
+def __getattr__(name: str) -> object:
+    """``Database``, ``Document`` and ``IngestError``, imported on first use: the
+    command's start (``monitor.entry``) stays quick."""
+    if name == "Database":
+        from .store import Database
+
+        return Database
+    if name in ("Document", "IngestError"):
+        from . import documents
+
+        return getattr(documents, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

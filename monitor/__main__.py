@@ -1,3 +1,3 @@
-from monitor.cli import run
+from monitor.entry import run
 
 run()

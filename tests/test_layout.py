@@ -27,7 +27,7 @@ STAGES: list[tuple[str, ...]] = [
     ("monitor.report",),
     ("monitor.schedule",),
     ("monitor.web",),
-    ("monitor", "monitor.__main__", "monitor.cli", "monitor.demo"),
+    ("monitor", "monitor.__main__", "monitor.cli", "monitor.demo", "monitor.entry"),
 ]
 PACKAGE = Path(monitor.__file__).parent
 

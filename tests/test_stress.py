@@ -215,3 +215,28 @@ def _documents(db: Path) -> int:
             return conn.execute("SELECT count(*) FROM documents").fetchone()[0]
     except sqlite3.Error:  # not created yet
         return 0
+
+
+_CTRL_C_WHILE_IMPORTING = """\
+import importlib.abc, os, runpy, signal, sys
+
+class CtrlC(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == "monitor.cli.tally":  # a Ctrl-C while the commands are imported
+            sys.meta_path.remove(self)
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+sys.meta_path.insert(0, CtrlC())
+sys.argv = ["monitor", "--version"]
+runpy.run_module("monitor", run_name="__main__")
+"""
+
+
+def test_ctrl_c_while_the_command_starts_is_one_line_too(tmp_path):
+    done = subprocess.run([sys.executable, "-c", _CTRL_C_WHILE_IMPORTING],
+                          capture_output=True, text=True, timeout=60)
+    assert (done.returncode, done.stderr) == (130, "error: interrupted (Ctrl-C)\n")
+    pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
+    assert 'monitor = "monitor.entry:run"' in pyproject  # the console script starts there too
