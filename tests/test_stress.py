@@ -240,3 +240,37 @@ def test_ctrl_c_while_the_command_starts_is_one_line_too(tmp_path):
     assert (done.returncode, done.stderr) == (130, "error: interrupted (Ctrl-C)\n")
     pyproject = (Path(__file__).parents[1] / "pyproject.toml").read_text()
     assert 'monitor = "monitor.entry:run"' in pyproject  # the console script starts there too
+
+
+_CTRL_C_AFTER_THE_RUN_STARTED = """\
+import signal, sys
+from monitor.store import database
+
+start = database.Database.start_run
+
+def start_then_ctrl_c(self, command):
+    start(self, command)
+    raise KeyboardInterrupt  # after the row is committed, before the command's own handler
+
+signal.signal(signal.SIGINT, signal.default_int_handler)
+database.Database.start_run = start_then_ctrl_c
+from monitor.entry import run
+sys.argv = ["monitor", *sys.argv[1:]]
+run()
+"""
+
+
+def test_a_ctrl_c_just_after_a_run_started_still_marks_it_aborted(tmp_path):
+    (tmp_path / "a.txt").write_text("security first")
+    db = str(tmp_path / "m.db")
+    subprocess.run([*MONITOR, "--db", db, "ingest", str(tmp_path / "a.txt")], check=True,
+                   capture_output=True)
+    for command in (["tally", "--lexicon", "power"], ["ingest", str(tmp_path / "a.txt")]):
+        done = subprocess.run([sys.executable, "-c", _CTRL_C_AFTER_THE_RUN_STARTED, "--db", db,
+                               *command], capture_output=True, text=True, timeout=60)
+        assert (done.returncode, done.stderr) == (130, "error: interrupted (Ctrl-C)\n")
+        with sqlite3.connect(db) as conn:
+            name, status, message = conn.execute(
+                "SELECT command, status, message FROM runs ORDER BY id DESC LIMIT 1").fetchone()
+        assert name.startswith(command[0]) and (status, message) == ("aborted",
+                                                                     "aborted: interrupted")

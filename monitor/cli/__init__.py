@@ -104,6 +104,9 @@ class MonitorGroup(click.Group):
             terminated = isinstance(exc, Terminated)
             fail("terminated (SIGTERM)" if terminated else "interrupted (Ctrl-C)")
             code = 143 if terminated else 130
+            obj = ctx.obj if isinstance(ctx.obj, Context) else None
+            if obj is not None and obj._db is not None and not obj._db.readonly:
+                obj._db.abort_own_runs("aborted: interrupted")  # one not ended by its command
             if multiprocessing.active_children():  # a pool's teardown at exit could hang
                 for process in multiprocessing.active_children():
                     process.kill()

@@ -459,6 +459,18 @@ class Database:
         except StoreError:
             pass
 
+    def abort_own_runs(self, message: str) -> None:
+        """Mark ``aborted`` the runs of this process still ``running``: a Ctrl-C that
+        came between a run's start and its command's own handler. Best effort."""
+        try:
+            with self.transaction():
+                self.conn.execute(
+                    "UPDATE runs SET status = 'aborted', finished = ?, failed = 1, message = ?"
+                    " WHERE status = 'running' AND pid = ? AND host = ?",
+                    (utcnow(), message, os.getpid(), socket.gethostname()))
+        except (StoreError, sqlite3.Error):
+            pass
+
     def mark_dead_runs(self) -> int:
         """Mark ``aborted`` the running runs of this host whose process is gone."""
         host = socket.gethostname()
