@@ -274,3 +274,44 @@ def test_a_ctrl_c_just_after_a_run_started_still_marks_it_aborted(tmp_path):
                 "SELECT command, status, message FROM runs ORDER BY id DESC LIMIT 1").fetchone()
         assert name.startswith(command[0]) and (status, message) == ("aborted",
                                                                      "aborted: interrupted")
+
+
+def test_a_tally_worker_terminated_alone_ends_the_tally_with_one_line_not_a_hang(tmp_path):
+    """A worker stopped mid-chunk never sends its chunk back: the tally says so and stops,
+    instead of waiting for it for ever."""
+    lexicon = tmp_path / "t.yaml"
+    lexicon.write_text(LEXICON)
+    make_corpus(tmp_path / "corpus", 5, records=6000)
+    db = tmp_path / "m.db"
+    subprocess.run([*MONITOR, "--db", str(db), "ingest", str(tmp_path / "corpus")],
+                   check=True, capture_output=True)
+    child = subprocess.Popen([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon),
+                              "--workers", "2"], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+    workers: list[int] = []
+    deadline = time.monotonic() + 60
+    while not workers and time.monotonic() < deadline:
+        time.sleep(0.05)
+        with open(f"/proc/{child.pid}/task/{child.pid}/children") as f:
+            workers = [int(pid) for pid in f.read().split()]
+    assert workers, "the tally started no worker"
+    while time.monotonic() < deadline:  # busy with a chunk: 0.15 s of CPU
+        with open(f"/proc/{workers[0]}/stat") as f:
+            if int(f.read().rsplit(")", 1)[1].split()[11]) >= 0.15 * os.sysconf("SC_CLK_TCK"):
+                break
+        time.sleep(0.02)
+    os.kill(workers[0], signal.SIGTERM)
+    _, err = child.communicate(timeout=60)
+    assert child.returncode == 1, err  # (0 only if it was between chunks)
+    assert err.strip().splitlines() == [
+        f"error: tally worker process {workers[0]} ended before its work was done (killed by "
+        "SIGTERM); the counts stored so far stay: run monitor tally again"], err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM runs ORDER BY id DESC LIMIT 1").fetchone() == (
+            "failed",)
+    done = subprocess.run([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0 and "Traceback" not in done.stderr
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT count(*) FROM documents WHERE id NOT IN"
+                            " (SELECT document_id FROM tallied)").fetchone() == (0,)

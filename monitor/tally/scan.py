@@ -120,9 +120,11 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
     try:
         # signals held from before the fork (a Ctrl-C inside the fork's hooks is lost) until
         # the pool is gone
+        before = set(multiprocessing.active_children())
         with _signals_deferred() as stopped, context.Pool(
                 workers, _init_worker,
                 (list(group), scanner.term_ids, scanner.category_ids, db_path)) as pool:
+            mine = [p for p in multiprocessing.active_children() if p not in before]
             waiting: deque = deque()
             todo = iter(chunks)
             for chunk in todo:
@@ -137,7 +139,8 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
                         rows = result.get(timeout=0.25)
                         break
                     except multiprocessing.TimeoutError:
-                        continue
+                        stopped()
+                        _raise_if_lost(mine)  # its chunk would never come back
                 nxt = next(todo, None)
                 if nxt is not None:
                     waiting.append(pool.apply_async(_scan_chunk, (nxt,)))
@@ -147,6 +150,22 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
     finally:
         _worker_scanner = None
         gc.unfreeze()
+
+
+class WorkerLost(ValueError):
+    """A worker process died during the tally (killed: out of memory, a signal)."""
+
+
+def _raise_if_lost(workers: list) -> None:
+    for process in workers:
+        code = process.exitcode
+        if code is not None:
+            import signal
+
+            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
+            raise WorkerLost(f"tally worker process {process.pid} ended before its work was "
+                             f"done ({how}); the counts stored so far stay: run monitor tally "
+                             "again")
 
 
 @contextmanager
