@@ -90,3 +90,13 @@ def test_routes_agree_on_real_texts():
     # most UN speeches hold curly quotes but nothing lowering changes: the byte route
     assert _check(speeches) > 0.9 * len(speeches)
     assert _check(reports) > 0.5 * len(reports)
+
+
+def test_tally_of_utf8_equals_tally_of_text():
+    lexicon = lexicon_from_dict({"categories": {"x": [
+        "security", "national security", "\u00e9tat", "\u5b89\u5168", "caf\u00e9"]}}, "utf8")
+    matcher = Matcher([lexicon])
+    for text in NASTY:
+        assert matcher.tally_parts(text.encode("utf-8")) == matcher.tally_parts(text), text
+    # bytes that are not UTF-8 (written by another program) are read with replacements
+    assert matcher.tally_parts(b"security \xff\xfe security") == ({0: 2}, {})

@@ -92,13 +92,26 @@ class FormMaker:
             data = text.encode("utf-8")
         except UnicodeEncodeError:  # a lone surrogate: the str route says what is wrong
             return None
+        return self.make_utf8(data)
+
+    def make_utf8(self, data: bytes) -> TextForms | None:
+        """The forms of valid UTF-8 (a text as SQLite stores it: read so, the text is never
+        decoded whole unless it takes the str route), or None."""
+        if data.isascii():
+            low = data.lower()
+            return TextForms(low.decode("ascii"), low, data)
+        if self._db is None:
+            return None
         try:
             self._db.scan(data, match_event_handler=_stop)
         except hyperscan.ScanTerminated:
             return None
         data = data.replace(APOSTROPHE, b"'")
         low = data.lower()
-        return TextForms(low.decode("utf-8"), low, data)
+        try:
+            return TextForms(low.decode("utf-8"), low, data)
+        except UnicodeDecodeError:  # not UTF-8 after all: the caller decodes it its way
+            return None
 
 
 def _stop(*_args: object) -> bool:

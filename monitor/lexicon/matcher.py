@@ -36,7 +36,7 @@ from dataclasses import dataclass
 from operator import itemgetter
 
 from .categories import category_tree, count_distinct, nesting_terms
-from .forms import FormMaker
+from .forms import FormMaker, TextForms
 from .model import Lexicon, LexiconError, Term
 from .patterns import (
     ASCII_W,
@@ -335,11 +335,17 @@ class Matcher:
                     categories[c] = categories.get(c, 0) + n
         return counts, categories
 
-    def tally_parts(self, text: str) -> tuple[dict[int, int], dict[int, int]]:
+    def tally_parts(self, text: str | bytes) -> tuple[dict[int, int], dict[int, int]]:
         """(occurrences per term index, per category index from the :attr:`nesting` terms
         alone): :meth:`tally` without adding up the other terms into their categories,
-        which a caller scanning many texts can do for all of them at once."""
-        counts, spans = self._collect(text, keep_all=False)
+        which a caller scanning many texts can do for all of them at once. ``text`` may be
+        UTF-8 ``bytes``, as the tally reads it from the database."""
+        forms = None
+        if isinstance(text, bytes):
+            forms = self._forms.make_utf8(text)
+            if forms is None:
+                text = text.decode("utf-8", "replace")
+        counts, spans = self._collect(text, keep_all=False, forms=forms)
         of_term, nesting = self.term_categories, self.nesting
         cat_spans: dict[int, list[tuple[int, int]]] = {}
         for term, found in self._resolve(spans):
@@ -374,12 +380,14 @@ class Matcher:
         out.sort(key=lambda m: (m.start, m.end, m.term))
         return out
 
-    def _collect(self, text: str, keep_all: bool):
+    def _collect(self, text: str | bytes, keep_all: bool, forms: TextForms | None = None):
         """Counts and spans in ``text`` (which may hold invisible characters: offsets are
-        then those of ``without_invisible(text)``)."""
+        then those of ``without_invisible(text)``); ``forms``: its forms, if made already
+        (then ``text`` is not read)."""
         counts: dict[int, int] = {}
         spans: dict[int, list[tuple[int, int]]] = {}
-        forms = self._forms.make(text)
+        if forms is None:
+            forms = self._forms.make(text)
         if forms is None:
             text = without_invisible(text)
         for side, words, form in self._sides:

@@ -50,7 +50,7 @@ class Scanner:
                 levels[i, :len(cats)] = cats
         self._levels = levels
 
-    def rows(self, doc_ids: list[int], texts: Iterable[str]) -> Rows:
+    def rows(self, doc_ids: list[int], texts: Iterable[str | bytes]) -> Rows:
         """The rows of these documents; category totals as :meth:`Matcher.tally` gives."""
         terms: list[int] = []
         counts: list[int] = []
@@ -111,7 +111,7 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
     workers = workers or os.cpu_count() or 1
     if workers <= 1 or len(chunks) <= 1 or db_path == ":memory:":
         for chunk in chunks:
-            yield scanner.rows(chunk, read_texts(conn, chunk))
+            yield scanner.rows(chunk, read_utf8(conn, chunk))
         return
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -230,13 +230,16 @@ def _scan_chunk(chunk: list[int]) -> Rows:
     conn = _worker_conn
     # a few texts at a time: a worker holds ~1 MB of text, not the whole chunk's
     texts = (text for i in range(0, len(chunk), READ_DOCS)
-             for text in read_texts(conn, chunk[i:i + READ_DOCS]))
+             for text in read_utf8(conn, chunk[i:i + READ_DOCS]))
     return _worker_scanner.rows(chunk, texts)
 
 
-def read_texts(conn, chunk: list[int]) -> list[str]:
+def read_utf8(conn, chunk: list[int]) -> list[bytes]:
+    """The texts of ``chunk`` as SQLite stores them (UTF-8): the matcher folds and scans
+    the bytes, so most texts are never decoded whole (see monitor.lexicon.forms)."""
     rows = dict(conn.execute(
-        "SELECT id, text FROM documents WHERE id IN (SELECT value FROM json_each(?))",
+        "SELECT id, CAST(text AS BLOB) FROM documents"
+        " WHERE id IN (SELECT value FROM json_each(?))",
         (json.dumps(chunk),),
     ))
-    return [rows.get(i, "") for i in chunk]
+    return [rows.get(i) or b"" for i in chunk]
