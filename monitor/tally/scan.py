@@ -3,8 +3,8 @@
 Workers read their chunk's texts themselves (a read-only connection each), scan them and
 build the rows as compact arrays, so the writing process only inserts. At most ``2 *
 workers + ahead`` chunks are in flight, so memory stays bounded however slow the writer
-is; ``ahead`` (a commit's worth of chunks) keeps the workers scanning while the writer
-stores a batch.
+is; ``ahead`` (a few commits' worth of chunks) keeps the workers scanning while the
+writer stores a batch.
 """
 
 from __future__ import annotations
