@@ -126,6 +126,17 @@ def test_sigterm_and_ctrl_c_during_an_ingest_end_in_one_line_and_abort_the_run(t
             assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
             assert conn.execute("SELECT count(*) FROM documents").fetchone()[0] % 500 == 0
 
+def _communicate(child: subprocess.Popen) -> str:
+    """The child's stderr once it ends; one that hangs is killed with its workers (its
+    own process group), so a failing test leaves nothing running."""
+    try:
+        return child.communicate(timeout=60)[1]
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        child.communicate()
+        raise
+
+
 def _stop(child: subprocess.Popen, sig: int, code: int, line: str) -> None:
     """Send ``sig`` as a user would (Ctrl-C reaches the whole process group); the command
     ends with exit ``code`` and the one line ``line`` on stderr."""
@@ -133,7 +144,7 @@ def _stop(child: subprocess.Popen, sig: int, code: int, line: str) -> None:
         os.killpg(child.pid, sig)
     else:
         child.send_signal(sig)
-    _, err = child.communicate(timeout=60)
+    err = _communicate(child)
     assert child.returncode == code, err
     assert err.strip().splitlines() == [line], err
 
@@ -287,7 +298,7 @@ def test_a_tally_worker_terminated_alone_ends_the_tally_with_one_line_not_a_hang
                    check=True, capture_output=True)
     child = subprocess.Popen([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon),
                               "--workers", "2"], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
+                             stderr=subprocess.PIPE, text=True, start_new_session=True)
     workers: list[int] = []
     deadline = time.monotonic() + 60
     while not workers and time.monotonic() < deadline:
@@ -300,9 +311,9 @@ def test_a_tally_worker_terminated_alone_ends_the_tally_with_one_line_not_a_hang
             if int(f.read().rsplit(")", 1)[1].split()[11]) >= 0.15 * os.sysconf("SC_CLK_TCK"):
                 break
         time.sleep(0.02)
-    os.kill(workers[0], signal.SIGTERM)
-    _, err = child.communicate(timeout=60)
-    assert child.returncode == 1, err  # (0 only if it was between chunks)
+    os.kill(workers[0], signal.SIGTERM)  # mid-chunk: that chunk never comes back
+    err = _communicate(child)
+    assert child.returncode == 1, err
     assert err.strip().splitlines() == [
         f"error: tally worker process {workers[0]} ended before its work was done (killed by "
         "SIGTERM); the counts stored so far stay: run monitor tally again"], err
