@@ -150,27 +150,6 @@ def test_a_damaged_database_fails_in_one_line_naming_doctor(tmp_path, texts):
     assert result.exit_code == 2 and "monitor doctor" in one_error_line(result.output)
 
 
-def test_a_tally_into_a_damaged_file_does_not_report_success(tmp_path, texts):
-    """Damage where the tally never reads (the full-text index): its counts are written,
-    but it must not say all is well."""
-    path = tmp_path / "m.db"
-    (texts / "big.txt").write_text("\n".join(f"security line {i}" for i in range(3000)))
-    assert cli(path, "ingest", str(texts)).exit_code == 0
-    with sqlite3.connect(path) as conn:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        pages = [r[0] for r in conn.execute(
-            "SELECT pageno FROM dbstat WHERE name = 'documents_fts_data' AND pageno > 1")]
-    assert pages
-    with open(path, "r+b") as f:
-        for page in pages:
-            f.seek((page - 1) * 4096)
-            f.write(b"\xff" * 8)
-    result = cli(path, "tally", "--lexicon", "power")
-    assert result.exit_code == 2, result.output
-    line = one_error_line(result.output)
-    assert "the database is damaged" in line and "monitor doctor" in line
-
-
 def test_a_read_only_folder_reads_and_refuses_writes_in_one_line(tmp_path, texts):
     with tmpfs(tmp_path / "fs", "4m") as fs:
         path = fs / "m.db"
