@@ -276,6 +276,9 @@ class Matcher:
         self.engine = engine
         self.terms: list[tuple[str, Term]] = []
         self._longest: list[int] = []  # per term: its lexicon's number if 'longest', else -1
+        # terms whose hits are their matches, one per occurrence (the fast path adds them
+        # up; those that can nest keep their spans for the category totals, unselected)
+        self._free: set[int] = set()
         entries: dict[bool, list[tuple[Pattern, int, int]]] = {False: [], True: []}
         problems: list[str] = []
         #: (lexicon name, category path) at every level of each lexicon's tree
@@ -292,8 +295,11 @@ class Matcher:
                 except PatternError as exc:
                     problems.append(f"{lexicon.name}: term {term.label!r}: {exc}")
                     continue
-                simple = (lexicon.overlap == "all" and not term.variants and not term.excepts
-                          and patterns[0].overlap_free and index not in self.nesting)
+                free = (lexicon.overlap == "all" and not term.variants and not term.excepts
+                        and patterns[0].overlap_free)
+                if free:
+                    self._free.add(index)
+                simple = free and index not in self.nesting
                 for pattern, is_except in zip(patterns, excepts, strict=True):
                     entries[pattern.case_sensitive].append(
                         (pattern, index if simple else -1, 2 * index + is_except))
@@ -420,7 +426,7 @@ class Matcher:
             if self._longest[term] >= 0:
                 longest.setdefault(self._longest[term], []).extend((s, -e, term) for s, e in found)
             else:
-                yield term, select(found)
+                yield term, found if term in self._free else select(found)
         for triples in longest.values():
             picked: dict[int, list[tuple[int, int]]] = {}
             last = -1
