@@ -32,6 +32,7 @@ from datetime import date
 import numpy as np
 
 from ..text import _CJK
+from ..textscan import word_hashes
 
 NUM_PERM = 64
 BANDS, ROWS = 16, 4
@@ -45,22 +46,17 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
-_TEMPLATE: list = []
+_TEMPLATE: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
 
 def shingle_hashes(text: str) -> np.ndarray:
     """32-bit hashes of the text's word 5-grams (one shingle for a shorter text)."""
-    words = _WORD.findall(text.lower())
-    if not text.isascii() and _CJK_CHAR.search(text):
-        words = [c for w in words for c in (_split_cjk(w) if not w.isascii() else (w,))]
-    if not words:
+    lowered = text.lower()
+    hashed = word_hashes(lowered)  # the same values as below, in NumPy passes
+    if hashed is None:
+        hashed = _regex_word_hashes(text, lowered)
+    if hashed is None:
         return np.zeros(1, dtype=np.uint64)
-    index: dict[str, int] = {}
-    codes = np.fromiter((index.setdefault(w, len(index)) for w in words), dtype=np.int64,
-                        count=len(words))
-    distinct = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in index), dtype=np.uint64,
-                           count=len(index))
-    hashed = distinct[codes]  # each distinct word hashed once
     n = min(SHINGLE, len(hashed))
     span = len(hashed) - n + 1
     mixed = np.zeros(span, dtype=np.uint64)
@@ -68,6 +64,22 @@ def shingle_hashes(text: str) -> np.ndarray:
         for k in range(n):
             mixed = (mixed ^ (hashed[k: k + span] * _MIX[k])) * np.uint64(0x100000001B3)
     return np.unique((mixed >> np.uint64(32)) ^ (mixed & np.uint64(0xFFFFFFFF)))
+
+
+def _regex_word_hashes(text: str, lowered: str) -> np.ndarray | None:
+    """``zlib.crc32`` of each word's UTF-8 bytes, by the regular expressions (the
+    definition of the words); None without words."""
+    words = _WORD.findall(lowered)
+    if not text.isascii() and _CJK_CHAR.search(text):
+        words = [c for w in words for c in (_split_cjk(w) if not w.isascii() else (w,))]
+    if not words:
+        return None
+    index: dict[str, int] = {}
+    codes = np.fromiter((index.setdefault(w, len(index)) for w in words), dtype=np.int64,
+                        count=len(words))
+    distinct = np.fromiter((zlib.crc32(w.encode("utf-8")) for w in index), dtype=np.uint64,
+                           count=len(index))
+    return distinct[codes]  # each distinct word hashed once
 
 
 def _split_cjk(word: str) -> list[str]:
@@ -83,11 +95,44 @@ def signature(text: str) -> np.ndarray:
 
 
 def _signature(shingles: np.ndarray) -> np.ndarray:
+    """datasketch's ``MinHash.update_batch`` (scheme ``affine32``: the MurmurHash3
+    finaliser, then ``a * h + b`` mod 2**32 per permutation, the minimum kept) applied to
+    the whole array at once instead of through a Python int per shingle: the same values."""
+    a, b, start = _permutations()
+    hv = shingles.astype(np.uint32)
+    hv ^= hv >> np.uint32(16)
+    hv *= np.uint32(0x85EBCA6B)
+    hv ^= hv >> np.uint32(13)
+    hv *= np.uint32(0xC2B2AE35)
+    hv ^= hv >> np.uint32(16)
+    values = start.copy()
+    for i in range(0, len(hv), _ROWS_AT_ONCE):  # a bounded temporary for huge texts
+        part = hv[i:i + _ROWS_AT_ONCE, None] * a
+        part += b
+        np.minimum(values, part.min(axis=0), out=values)
+    return values
+
+
+_ROWS_AT_ONCE = 8192
+
+
+def _permutations() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """datasketch's permutations (64, seed 1) and initial values, drawn once."""
+    if not _TEMPLATE:
+        from datasketch import MinHash
+
+        template = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32")
+        a, b = template.permutations
+        _TEMPLATE.append((a.astype(np.uint32), b.astype(np.uint32),
+                          template.hashvalues.astype(np.uint32)))
+    return _TEMPLATE[0]
+
+
+def reference_signature(shingles: np.ndarray) -> np.ndarray:
+    """The signature by datasketch itself (what ``_signature`` reproduces; for tests)."""
     from datasketch import MinHash
 
-    if not _TEMPLATE:  # permutations drawn once; copies are cheap
-        _TEMPLATE.append(MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32"))
-    minhash = _TEMPLATE[0].copy()
+    minhash = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32")
     minhash.update_batch(shingles)
     return minhash.hashvalues.astype(np.uint32)
 
@@ -122,13 +167,14 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text: str,
                      title: str | None, published: str | None, precision: str | None,
                      signature_bytes: bytes | None = None,
-                     shingle_count: int | None = None) -> int:
+                     shingle_count: int | None = None, bands: list[int] | None = None
+                     ) -> int:
     """Hash a stored document, find its copies in other sources, set its ``cluster_id``.
 
     A document hashed before (its text was updated) loses its old band rows first, so
     that no stale band leads other documents to it. ``signature_bytes`` and
     ``shingle_count``: the text's signature and number of distinct shingles when already
-    computed (by a worker, see ``prepare``).
+    computed (by a worker, see ``prepare``), with its band hashes ``bands``.
     """
     conn.execute("DELETE FROM minhash_bands WHERE document_id = ?", (doc_id,))
     if signature_bytes is not None and shingle_count is not None:
@@ -136,7 +182,8 @@ def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text
     else:
         shingles = shingle_hashes(text)
         sig, size = _signature(shingles), len(shingles)
-    bands = band_hashes(sig)
+    if bands is None or signature_bytes is None:
+        bands = band_hashes(sig)
     key = title_key(title)
     best, best_score = None, 0.0
     candidates: dict[int, float] = {}

@@ -344,7 +344,7 @@ class Database:
                                                     self.cluster_copies)
                                                    for doc, _, language in todo))
             for (doc, source_id, language), ready in zip(todo, prepared, strict=True):
-                text = ready.text
+                text = doc.text if ready.text is None else ready.text
                 _validate(doc, text)
                 if ready.error:
                     raise ValueError(f"{_where(doc)}: {ready.error}")
@@ -376,7 +376,7 @@ class Database:
                         cluster_document(self.conn, cur.lastrowid, source_id, text, doc.title,
                                          doc.published, doc.precision,
                                          signature_bytes=ready.signature,
-                                         shingle_count=ready.shingles)
+                                         shingle_count=ready.shingles, bands=ready.bands)
                     if warning:
                         result.warnings.append(f"{_where(doc)}: {warning}")
                 else:

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..text import content_hash, count_words, detect_language, normalise_text
+from ..textscan import count_words as fast_count_words
 
 #: A batch with fewer documents is prepared in this process (workers would not pay).
 PARALLEL_DOCS = 64
@@ -28,33 +29,40 @@ WORKER_CHUNK = 4
 class Prepared:
     """What :meth:`Database.add_documents` stores besides the document's own fields."""
 
-    text: str
+    text: str | None  # the normalised text; None when it equals the raw text (not sent back)
     content_hash: str
     word_count: int
     language: str | None  # detected; None when not asked for or not reliable
     signature: bytes | None  # MinHash signature (uint32 values), when clustering
     shingles: int  # its number of distinct shingles
     error: str | None = None  # why the text could not be prepared
+    bands: list[int] | None = None  # the signature's LSH band hashes
 
 
 def prepare(item: tuple[str, bool, bool]) -> Prepared:
     """``(raw text, detect the language?, compute the signature?)`` -> :class:`Prepared`."""
     raw, detect, cluster = item
     try:
-        return _prepare(normalise_text(raw), detect, cluster)
+        return _prepare(raw, normalise_text(raw), detect, cluster)
     except (ValueError, TypeError) as exc:  # e.g. a lone surrogate: the caller says which
         return Prepared(raw, "", 0, None, None, 0, error=str(exc) or type(exc).__name__)
 
 
-def _prepare(text: str, detect: bool, cluster: bool) -> Prepared:
-    signature, shingles = None, 0
+def _prepare(raw: str, text: str, detect: bool, cluster: bool) -> Prepared:
+    digest = content_hash(text)
+    words = fast_count_words(text)
+    if words is None:
+        words = count_words(text)
+    signature, shingles, bands = None, 0, None
     if cluster and text:
-        from .clusters import _signature, shingle_hashes
+        from .clusters import _signature, band_hashes, shingle_hashes
 
         hashes = shingle_hashes(text)
-        signature, shingles = _signature(hashes).tobytes(), len(hashes)
-    return Prepared(text, content_hash(text), count_words(text),
-                    detect_language(text) if detect and text else None, signature, shingles)
+        values = _signature(hashes)
+        signature, shingles, bands = values.tobytes(), len(hashes), band_hashes(values)
+    return Prepared(None if text == raw else text, digest, words,
+                    detect_language(text) if detect and text else None, signature, shingles,
+                    bands=bands)
 
 
 class Preparer:
@@ -92,8 +100,10 @@ class Preparer:
 
 
 def _warm_up() -> None:
+    from ..textscan import _tables
     from .clusters import _signature, shingle_hashes
 
+    _tables()  # the character and CRC tables, built once (50 ms)
     _signature(shingle_hashes("a few words to hash"))  # imports datasketch, draws the
     detect_language("a few words to detect")  # permutations; loads CLD2
 
