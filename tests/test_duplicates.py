@@ -14,7 +14,13 @@ from shared_corpora import corpus_path
 from monitor import Database, Document
 from monitor.cli import main
 from monitor.lexicon import lexicon_from_dict
-from monitor.store.clusters import contained, list_clusters, signature, similarity
+from monitor.store.clusters import (
+    cluster_pending,
+    contained,
+    list_clusters,
+    signature,
+    similarity,
+)
 from monitor.tally import tally_documents
 from monitor.trends import TrendQuery, trend
 
@@ -174,3 +180,43 @@ def test_precision_and_recall_on_rewritten_article_pages(tmp_path):
     print(f"syndicated copies: {len(docs)} documents, {len(truth_pairs)} true pairs,"
           f" precision {precision:.3f}, recall {recall:.3f}")
     assert precision >= 0.98 and recall >= 0.98, (precision, recall)
+
+
+def test_clusters_found_at_insert_equal_those_found_after(tmp_path):
+    """``add_documents`` finds a new document's cluster before inserting it (one probe of
+    the bands, the id it will get); ``duplicates`` hashes stored documents one by one
+    afterwards: on real speeches syndicated to other outlets both give the same rows."""
+    import gzip
+
+    from monitor.store import Preparer
+
+    rng = random.Random(5)
+    with gzip.open(corpus_path("ungdc/ungdc_1946_2024.jsonl.gz"), "rt") as f:
+        speeches = [json.loads(line) for i, line in zip(range(1400), f) if i % 10 == 0]
+    docs = []
+    for s in speeches:
+        day = f"{s['year']}-09-2{rng.randrange(10)}"
+        docs.append(doc(s["text"], "un", day, s["id"], f"Statement by {s['country']} to"
+                        " the General Debate"))
+        for outlet in ("wire", "post")[:rng.randrange(3)]:
+            body = syndicate(s["text"], outlet, rng)
+            if rng.random() < 0.3:  # some copies cut in half: below the thresholds
+                body = body[: len(body) // 2]
+            docs.append(doc(body, outlet, day, f"{outlet}-{s['id']}"))
+    rng.shuffle(docs)
+    tables = ("SELECT id, external_id, cluster_id FROM documents ORDER BY id",
+              "SELECT * FROM minhash_signatures ORDER BY document_id",
+              "SELECT * FROM minhash_bands ORDER BY document_id, band")
+    results = []
+    for at_insert in (True, False):
+        db = Database(tmp_path / f"{at_insert}.db")
+        db.cluster_copies = at_insert
+        with Preparer(2) as db.preparer:
+            db.add_documents(docs[:200])
+            db.add_documents(docs[200:])
+        if not at_insert:
+            cluster_pending(db.conn)
+        results.append([db.conn.execute(query).fetchall() for query in tables])
+    assert results[0] == results[1]
+    sizes = [c["size"] for c in list_clusters(Database(tmp_path / "True.db").conn)]
+    assert sizes.count(3) > 5 and sizes.count(2) > 5  # copies were found, not only singles

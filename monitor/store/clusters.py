@@ -63,7 +63,11 @@ def shingle_hashes(text: str) -> np.ndarray:
     with np.errstate(over="ignore"):
         for k in range(n):
             mixed = (mixed ^ (hashed[k: k + span] * _MIX[k])) * np.uint64(0x100000001B3)
-    return np.unique((mixed >> np.uint64(32)) ^ (mixed & np.uint64(0xFFFFFFFF)))
+    folded = np.sort((mixed >> np.uint64(32)) ^ (mixed & np.uint64(0xFFFFFFFF)))
+    keep = np.empty(len(folded), dtype=bool)  # np.unique, without its slower hash table
+    keep[0] = True
+    np.not_equal(folded[1:], folded[:-1], out=keep[1:])
+    return folded[keep]
 
 
 def _regex_word_hashes(text: str, lowered: str) -> np.ndarray | None:
@@ -106,14 +110,14 @@ def _signature(shingles: np.ndarray) -> np.ndarray:
     hv *= np.uint32(0xC2B2AE35)
     hv ^= hv >> np.uint32(16)
     values = start.copy()
-    for i in range(0, len(hv), _ROWS_AT_ONCE):  # a bounded temporary for huge texts
-        part = hv[i:i + _ROWS_AT_ONCE, None] * a
-        part += b
-        np.minimum(values, part.min(axis=0), out=values)
+    for i in range(0, len(hv), _COLUMNS_AT_ONCE):  # a bounded temporary for huge texts
+        part = np.multiply.outer(a, hv[i:i + _COLUMNS_AT_ONCE])  # one row per permutation
+        part += b[:, None]
+        np.minimum(values, part.min(axis=1), out=values)
     return values
 
 
-_ROWS_AT_ONCE = 8192
+_COLUMNS_AT_ONCE = 16384
 
 
 def _permutations() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -165,33 +169,50 @@ def similarity(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text: str,
-                     title: str | None, published: str | None, precision: str | None,
-                     signature_bytes: bytes | None = None,
-                     shingle_count: int | None = None, bands: list[int] | None = None
-                     ) -> int:
+                     title: str | None, published: str | None, precision: str | None) -> int:
     """Hash a stored document, find its copies in other sources, set its ``cluster_id``.
 
     A document hashed before (its text was updated) loses its old band rows first, so
-    that no stale band leads other documents to it. ``signature_bytes`` and
-    ``shingle_count``: the text's signature and number of distinct shingles when already
-    computed (by a worker, see ``prepare``), with its band hashes ``bands``.
+    that no stale band leads other documents to it. (``Database.add_documents`` finds a
+    new document's cluster before inserting it, with :func:`find_cluster`.)
     """
     conn.execute("DELETE FROM minhash_bands WHERE document_id = ?", (doc_id,))
-    if signature_bytes is not None and shingle_count is not None:
-        sig, size = np.frombuffer(signature_bytes, dtype=np.uint32), shingle_count
-    else:
-        shingles = shingle_hashes(text)
-        sig, size = _signature(shingles), len(shingles)
-    if bands is None or signature_bytes is None:
-        bands = band_hashes(sig)
+    sig, size, bands = fingerprint(text)
     key = title_key(title)
+    cluster = find_cluster(conn, source_id, sig, size, bands, key, published, precision)
+    cluster = doc_id if cluster is None else cluster
+    store_signature(conn, doc_id, sig.tobytes(), key, bands)
+    conn.execute("UPDATE documents SET cluster_id = ? WHERE id = ?", (cluster, doc_id))
+    return cluster
+
+
+def fingerprint(text: str, signature: bytes | None = None, size: int | None = None,
+                bands: list[int] | None = None) -> tuple[np.ndarray, int, list[int]]:
+    """(signature, number of distinct shingles, band hashes) of ``text``: those given
+    (computed by a worker, see ``prepare``), else computed here."""
+    if signature is None or size is None or bands is None:
+        shingles = shingle_hashes(text)
+        sig = _signature(shingles)
+        return sig, len(shingles), band_hashes(sig)
+    return np.frombuffer(signature, dtype=np.uint32), size, bands
+
+
+def find_cluster(conn: sqlite3.Connection, source_id: int, sig: np.ndarray, size: int,
+                 bands: list[int], key: str | None, published: str | None,
+                 precision: str | None) -> int | None:
+    """The cluster of a document's closest copy in another source, or None.
+
+    ``sig``, ``size``, ``bands``, ``key``: its signature, number of distinct shingles,
+    band hashes and :func:`title_key`. The bands are probed in one statement; candidates
+    are weighed in the order of the band they share, then of their id.
+    """
     best, best_score = None, 0.0
     candidates: dict[int, float] = {}
-    for band, value in enumerate(bands):
-        for (other,) in conn.execute(
-                "SELECT document_id FROM minhash_bands WHERE band = ? AND hash = ?",
-                (band, value)):
-            candidates[other] = THRESHOLD
+    probe = " OR ".join(["(band = ? AND hash = ?)"] * len(bands))
+    for (other,) in conn.execute(
+            f"SELECT document_id FROM minhash_bands WHERE {probe} ORDER BY band, document_id",
+            [v for pair in enumerate(bands) for v in pair]):
+        candidates[other] = THRESHOLD
     if key:
         for (other,) in conn.execute(
                 "SELECT document_id FROM minhash_signatures WHERE title_key = ?", (key,)):
@@ -217,13 +238,16 @@ def cluster_document(conn: sqlite3.Connection, doc_id: int, source_id: int, text
                 need = score
         if score >= need and score > best_score:
             best, best_score = row[3], score
-    cluster = best if best is not None else doc_id
+    return best
+
+
+def store_signature(conn: sqlite3.Connection, doc_id: int, signature: bytes,
+                    key: str | None, bands: list[int]) -> None:
+    """Keep a document's signature, title key and band rows (found by later copies)."""
     conn.execute("INSERT OR REPLACE INTO minhash_signatures VALUES (?, ?, ?)",
-                 (doc_id, sig.tobytes(), key))
+                 (doc_id, signature, key))
     conn.executemany("INSERT OR IGNORE INTO minhash_bands VALUES (?, ?, ?)",
                      [(band, value, doc_id) for band, value in enumerate(bands)])
-    conn.execute("UPDATE documents SET cluster_id = ? WHERE id = ?", (cluster, doc_id))
-    return cluster
 
 
 def _same_title(conn, other: int, key: str) -> bool:

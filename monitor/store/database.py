@@ -343,6 +343,14 @@ class Database:
             prepared = prepare_all(self.preparer, ((doc.text, language is None,
                                                     self.cluster_copies)
                                                    for doc, _, language in todo))
+            clustering = self.cluster_copies
+            if clustering:  # a new document's cluster is known before it is inserted
+                from .clusters import find_cluster, fingerprint, store_signature, title_key
+
+                next_id = self.conn.execute(
+                    "SELECT coalesce(max(id), 0) + 1 FROM documents").fetchone()[0]
+                self.conn.execute("DELETE FROM minhash_bands WHERE document_id >= ?",
+                                  (next_id,))  # stale rows of deleted documents
             for (doc, source_id, language), ready in zip(todo, prepared, strict=True):
                 text = doc.text if ready.text is None else ready.text
                 _validate(doc, text)
@@ -353,16 +361,25 @@ class Database:
                 if reason:
                     warning = f"{reason}: stored as undated"
                     doc = replace(doc, published=None, precision=None)
+                doc_id = cluster = None
+                if clustering:  # the id SQLite would give it: the largest one plus one
+                    sig, size, bands = fingerprint(text, ready.signature, ready.shingles,
+                                                   ready.bands)
+                    title = title_key(doc.title)
+                    doc_id = next_id
+                    cluster = find_cluster(self.conn, source_id, sig, size, bands, title,
+                                           doc.published, doc.precision) or doc_id
                 cur = self.conn.execute(
-                    "INSERT OR IGNORE INTO documents (source_id, external_id, url, title,"
+                    "INSERT OR IGNORE INTO documents (id, source_id, external_id, url, title,"
                     " published, precision, ingested_at, language, word_count,"
-                    " content_hash, text, meta, cjk) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                    " content_hash, text, meta, cjk, cluster_id)"
+                    " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                     (
-                        source_id, doc.external_id, doc.url, doc.title, doc.published,
+                        doc_id, source_id, doc.external_id, doc.url, doc.title, doc.published,
                         doc.precision, now, language or ready.language,
                         ready.word_count, ready.content_hash, text,
                         json.dumps(doc.meta, ensure_ascii=False) if doc.meta else None,
-                        cjk_pairs(doc.title, text),
+                        cjk_pairs(doc.title, text), cluster,
                     ),
                 )
                 if cur.rowcount:
@@ -370,13 +387,9 @@ class Database:
                     added.append(cur.lastrowid)
                     if doc.meta:
                         metas.append(doc.meta)
-                    if self.cluster_copies:
-                        from .clusters import cluster_document
-
-                        cluster_document(self.conn, cur.lastrowid, source_id, text, doc.title,
-                                         doc.published, doc.precision,
-                                         signature_bytes=ready.signature,
-                                         shingle_count=ready.shingles, bands=ready.bands)
+                    if clustering:
+                        store_signature(self.conn, next_id, sig.tobytes(), title, bands)
+                        next_id += 1
                     if warning:
                         result.warnings.append(f"{_where(doc)}: {warning}")
                 else:
