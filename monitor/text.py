@@ -32,7 +32,10 @@ def normalise_text(text: str) -> str:
 
 def is_empty_text(text: str) -> bool:
     """True if :func:`normalise_text` would leave nothing (cheaper than normalising)."""
-    return not _drop_marks(text).strip()
+    stripped = text.strip()
+    if stripped and stripped[0] not in "\ufeff\x00":
+        return False  # the first character that is not a space is a real one
+    return not _drop_marks(stripped).strip()
 
 
 def count_words(text: str) -> int:

@@ -121,14 +121,14 @@ _COLUMNS_AT_ONCE = 16384
 
 
 def _permutations() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """datasketch's permutations (64, seed 1) and initial values, drawn once."""
+    """datasketch's ``affine32`` permutations (64, seed 1: odd ``a``, any ``b``, drawn as
+    its ``_init_permutations`` draws them) and initial values, without importing it (its
+    LSH module imports SciPy: seconds of start-up). A test compares with datasketch."""
     if not _TEMPLATE:
-        from datasketch import MinHash
-
-        template = MinHash(num_perm=NUM_PERM, seed=1, hashfunc=int, scheme="affine32")
-        a, b = template.permutations
-        _TEMPLATE.append((a.astype(np.uint32), b.astype(np.uint32),
-                          template.hashvalues.astype(np.uint32)))
+        gen = np.random.RandomState(1)
+        a = gen.randint(0, 1 << 31, NUM_PERM, dtype=np.uint32) * np.uint32(2) + np.uint32(1)
+        b = gen.randint(0, 1 << 32, NUM_PERM, dtype=np.uint32)
+        _TEMPLATE.append((a, b, np.full(NUM_PERM, 0xFFFFFFFF, dtype=np.uint32)))
     return _TEMPLATE[0]
 
 

@@ -353,7 +353,7 @@ class Database:
                                   (next_id,))  # stale rows of deleted documents
             for (doc, source_id, language), ready in zip(todo, prepared, strict=True):
                 text = doc.text if ready.text is None else ready.text
-                _validate(doc, text)
+                _validate(doc, text, text_encoded=not ready.error)
                 if ready.error:
                     raise ValueError(f"{_where(doc)}: {ready.error}")
                 warning = doc.date_warning
@@ -379,7 +379,8 @@ class Database:
                         doc.precision, now, language or ready.language,
                         ready.word_count, ready.content_hash, text,
                         json.dumps(doc.meta, ensure_ascii=False) if doc.meta else None,
-                        cjk_pairs(doc.title, text), cluster,
+                        cjk_pairs(doc.title, text) if ready.cjk is not False or (
+                            doc.title and cjk_pairs(doc.title, "")) else None, cluster,
                     ),
                 )
                 if cur.rowcount:
@@ -541,11 +542,14 @@ def _where(doc: Document) -> str:
     return where.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
-def _validate(doc: Document, text: str) -> None:
+def _validate(doc: Document, text: str, text_encoded: bool = False) -> None:
+    """Raise ValueError naming what breaks the record's rules. ``text_encoded``: the text
+    is known to encode to UTF-8 (its content hash was computed)."""
     where = _where(doc)
     if not text:
         raise ValueError(f"{where}: empty text")
-    for name, value in (("text", text), ("title", doc.title), ("url", doc.url),
+    for name, value in (("text", None if text_encoded else text), ("title", doc.title),
+                        ("url", doc.url),
                         ("external_id", doc.external_id), ("source", doc.source),
                         ("language", doc.language)):
         if value and not value.isascii():

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from ..text import content_hash, count_words, detect_language, normalise_text
 from ..textscan import count_words as fast_count_words
+from .search import cjk_pairs
 
 #: A batch with fewer documents is prepared in this process (workers would not pay).
 PARALLEL_DOCS = 64
@@ -37,6 +38,7 @@ class Prepared:
     shingles: int  # its number of distinct shingles
     error: str | None = None  # why the text could not be prepared
     bands: list[int] | None = None  # the signature's LSH band hashes
+    cjk: bool | None = None  # whether the text holds CJK characters (None: not known)
 
 
 def prepare(item: tuple[str, bool, bool]) -> Prepared:
@@ -62,7 +64,7 @@ def _prepare(raw: str, text: str, detect: bool, cluster: bool) -> Prepared:
         signature, shingles, bands = values.tobytes(), len(hashes), band_hashes(values)
     return Prepared(None if text == raw else text, digest, words,
                     detect_language(text) if detect and text else None, signature, shingles,
-                    bands=bands)
+                    bands=bands, cjk=cjk_pairs(None, text) is not None)
 
 
 class Preparer:
@@ -104,8 +106,8 @@ def _warm_up() -> None:
     from .clusters import _signature, shingle_hashes
 
     _tables()  # the character and CRC tables, built once (50 ms)
-    _signature(shingle_hashes("a few words to hash"))  # imports datasketch, draws the
-    detect_language("a few words to detect")  # permutations; loads CLD2
+    _signature(shingle_hashes("a few words to hash"))  # draws the permutations
+    detect_language("a few words to detect")  # loads CLD2
 
 
 def _init_worker() -> None:
