@@ -143,13 +143,28 @@ def ingest_paths(
         bar = _progress_bar(sum(getattr(item, "size", 0) for item in items), progress)
         batch: list[Document] = []
         location: str | None = None
+        pending: list[tuple[list[Document], str | None]] = []
+
+        def store(batch: list[Document], location: str | None) -> None:
+            """Start preparing ``batch``, then store the one read before it: the workers
+            prepare the next batch while this process inserts and indexes this one. A
+            batch too small for the workers is stored at once."""
+            ahead = db.prefetch(batch)
+            if pending:
+                _flush(db, *pending.pop(), report, fail, warn)
+            if ahead:
+                pending.append((batch, location))
+            else:
+                _flush(db, batch, location, report, fail, warn)
+
         for item in items:
             if isinstance(item, IngestError):
                 fail(item)
                 continue
             here = str(item.root.resolve())
             if batch and here != location:
-                _flush(db, batch, location, report, fail, warn)
+                store(batch, location)
+                batch = []
             location, done = here, [0]
 
             def advance(n: int, done: list[int] = done) -> None:
@@ -162,10 +177,13 @@ def ingest_paths(
                     continue
                 batch.append(doc)
                 if len(batch) >= batch_size:
-                    _flush(db, batch, location, report, fail, warn)
+                    store(batch, location)
+                    batch = []
             if bar is not None and item.size > done[0]:
                 bar.update(item.size - done[0])
-        _flush(db, batch, location, report, fail, warn)
+        store(batch, location)
+        if pending:
+            _flush(db, *pending.pop(), report, fail, warn)
         if report.added:
             db.raise_if_damaged()  # never report success into a damaged file
         completed = True

@@ -10,6 +10,7 @@ from pathlib import Path
 from monitor.documents import Document
 from monitor.ingest import FieldMap, ingest_paths
 from monitor.store import Database, Preparer
+from monitor.store.prepare import prepare
 from tests.shared_corpora import corpus_path
 
 COLUMNS = ("source_id, external_id, title, published, precision, language, word_count,"
@@ -51,17 +52,17 @@ def test_worker_processes_store_what_this_process_stores(tmp_path):
     folder = _records(tmp_path)
     fields = FieldMap(id="id", date="year")
     results = []
-    for name, workers in (("inline", 1), ("workers", 2)):
-        with Database(tmp_path / f"{name}.db") as db:
+    for name, workers, size in (("inline", 1, 500), ("workers", 2, 500), ("ahead", 2, 80)):
+        with Database(tmp_path / f"{name}.db") as db:  # batches of 80: prepared ahead
             report = ingest_paths(db, [folder / "un", folder / "wire"], fields=fields,
-                                  workers=workers)
+                                  workers=workers, batch_size=size)
             assert report.failed == 1 and report.skipped == 1  # the empty text; the id again
             results.append((_rows(db), db.conn.execute(
                 "SELECT count(*) FROM documents_fts WHERE documents_fts MATCH 'peace'"
             ).fetchone()[0]))
-    (inline, inline_fts), (workers, workers_fts) = results
+    (inline, inline_fts), (workers, workers_fts), (ahead, ahead_fts) = results
     assert len(inline[0]) == 300 + 20 + 70
-    assert inline == workers and inline_fts == workers_fts > 100
+    assert inline == workers == ahead and inline_fts == workers_fts == ahead_fts > 100
     assert sum(1 for row in workers[0] if row[0] == 2 and row[-1] is not None
                and row[-1] < 300) == 70  # every wire copy joined its original's cluster
     assert {row[5] for row in workers[0]} >= {"en", "zh"}
@@ -96,3 +97,18 @@ def test_a_text_that_cannot_be_prepared_fails_alone_with_its_name(tmp_path):
         else:
             raise AssertionError("a lone surrogate was stored")
         assert db.document_count() == 0
+
+
+def test_prefetched_batches_give_the_results_of_the_texts_asked_for():
+    texts = [f"Speech {i}: peace, security and development. " * (1 + i % 7) for i in range(300)]
+    items = [(t, i % 2 == 0, True) for i, t in enumerate(texts)]
+    direct = [prepare(item) for item in items]
+    with Preparer(2) as preparer:
+        assert not preparer.prefetch(items[:10])  # too few for the workers
+        assert preparer.prefetch(items[:150]) and preparer.prefetch(items[150:])
+        # some became known meanwhile; one is asked with another flag: prepared here
+        asked = items[:150:3] + [(items[151][0], not items[151][1], True)] + items[152:]
+        got = list(preparer.map(asked[:50])) + list(preparer.map(asked[50:]))
+        assert preparer._ahead == []
+    expected = [prepare(item) for item in asked]
+    assert got == expected and got[:50] == direct[:150:3]

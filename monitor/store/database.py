@@ -400,6 +400,32 @@ class Database:
                 ensure_meta_indexes(self.conn, indexable(metas))
         return result
 
+    def prefetch(self, documents: list[Document]) -> bool:
+        """Start preparing, in the workers (:attr:`preparer`), what :meth:`add_documents`
+        will prepare of ``documents`` (those not known by their id), so that they are
+        ready when it stores them after the batch it stores now. Reads only. False when
+        nothing was started (no workers, or too few documents for them)."""
+        if self.preparer is None:
+            return False
+        sources: dict[str, int | None] = {}
+        seen: set[tuple[str, str]] = set()
+        items = []
+        for doc in documents:
+            if doc.source and doc.external_id is not None:
+                if doc.source not in sources:
+                    row = self.conn.execute("SELECT id FROM sources WHERE name = ?",
+                                            (doc.source,)).fetchone()
+                    sources[doc.source] = row[0] if row else None
+                key = (doc.source, doc.external_id)
+                if key in seen or (sources[doc.source] is not None and self.conn.execute(
+                        "SELECT 1 FROM documents WHERE source_id = ? AND external_id = ?",
+                        (sources[doc.source], doc.external_id)).fetchone()):
+                    continue
+                seen.add(key)
+            items.append((doc.text, normalise_language(doc.language) is None,
+                          self.cluster_copies))
+        return self.preparer.prefetch(items)
+
     def index_documents(self, ids: list[int]) -> None:
         """Add documents to the full-text index, in one statement (see migration 3).
 

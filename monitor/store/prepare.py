@@ -23,7 +23,7 @@ from .search import cjk_pairs
 #: A batch with fewer documents is prepared in this process (workers would not pay).
 PARALLEL_DOCS = 64
 #: Documents sent to a worker at a time.
-WORKER_CHUNK = 4
+WORKER_CHUNK = 16
 
 
 @dataclass(frozen=True)
@@ -74,11 +74,32 @@ class Preparer:
     def __init__(self, workers: int | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
         self._pool = None
+        self._ahead: list[tuple[dict[int, int], list, Iterator[Prepared]]] = []
 
     def map(self, items: list[tuple[str, bool, bool]]) -> Iterator[Prepared]:
-        """The prepared documents, in the order of ``items``, as they are ready."""
+        """The prepared documents, in the order of ``items``, as they are ready: those
+        :meth:`prefetch` started taken from the workers, the others prepared here."""
+        for i, (index, ahead, results) in enumerate(self._ahead):
+            if items and id(items[0][0]) in index:
+                del self._ahead[:i + 1]  # older batches were stored without them
+                return _take(items, index, ahead, results)
         if self.workers <= 1 or len(items) < PARALLEL_DOCS:
             return map(prepare, items)
+        return self._start(items)
+
+    def prefetch(self, items: list[tuple[str, bool, bool]]) -> bool:
+        """Start preparing ``items`` (the texts of a batch to be stored next) while this
+        process stores the batch before: a later :meth:`map` of them, or of some of them
+        (those still new by then), takes the results. Two batches at most are ahead.
+        False when not started: a small batch, or no workers."""
+        if self.workers <= 1 or len(items) < PARALLEL_DOCS:
+            return False
+        self._ahead = self._ahead[-1:]
+        self._ahead.append(({id(item[0]): i for i, item in enumerate(items)}, items,
+                            self._start(items)))
+        return True
+
+    def _start(self, items: list[tuple[str, bool, bool]]) -> Iterator[Prepared]:
         if self._pool is None:
             _warm_up()  # what the workers use is imported here, once: forked, they share it
             gc.freeze()  # and the collector does not copy those pages in every worker
@@ -88,6 +109,7 @@ class Preparer:
         return self._pool.imap(prepare, items, chunksize=WORKER_CHUNK)
 
     def close(self) -> None:
+        self._ahead = []
         if self._pool is not None:
             self._pool.terminate()
             self._pool.join()
@@ -99,6 +121,22 @@ class Preparer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _take(items: list[tuple[str, bool, bool]], index: dict[int, int], ahead: list,
+          results: Iterator[Prepared]) -> Iterator[Prepared]:
+    """The results of ``items`` from those of ``ahead`` (a superset, in the same order),
+    skipping the others; an item not among them (or asked otherwise) prepared here."""
+    position = 0
+    for item in items:
+        at = index.get(id(item[0]), -1)
+        if at < position or ahead[at] != item or ahead[at][0] is not item[0]:
+            yield prepare(item)
+            continue
+        for _ in range(at - position):
+            next(results)
+        position = at + 1
+        yield next(results)
 
 
 def _warm_up() -> None:
