@@ -10,6 +10,7 @@ import json
 import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from shared_corpora import corpus_path
 
 from monitor.store.clusters import (
     _regex_word_hashes,
@@ -17,10 +18,9 @@ from monitor.store.clusters import (
     reference_signature,
     shingle_hashes,
 )
+from monitor.store.textscan import count_words as fast_count_words
+from monitor.store.textscan import word_hashes
 from monitor.text import count_words, normalise_text
-from monitor.textscan import count_words as fast_count_words
-from monitor.textscan import word_hashes
-from tests.shared_corpora import corpus_path
 
 TRICKY = [
     "", " ", "a", "-", "'", "a-", "-a", "a-b", "a--b", "a'-b", "a-b-c d'e f\u2019g",

@@ -32,7 +32,7 @@ from datetime import date
 import numpy as np
 
 from ..text import _CJK
-from ..textscan import word_hashes
+from .textscan import word_hashes
 
 NUM_PERM = 64
 BANDS, ROWS = 16, 4

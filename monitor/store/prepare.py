@@ -17,8 +17,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..text import content_hash, count_words, detect_language, normalise_text
-from ..textscan import count_words as fast_count_words
 from .search import cjk_pairs
+from .textscan import count_words as fast_count_words
 
 #: A batch with fewer documents is prepared in this process (workers would not pay).
 PARALLEL_DOCS = 64
@@ -140,8 +140,8 @@ def _take(items: list[tuple[str, bool, bool]], index: dict[int, int], ahead: lis
 
 
 def _warm_up() -> None:
-    from ..textscan import _tables
     from .clusters import _signature, shingle_hashes
+    from .textscan import _tables
 
     _tables()  # the character and CRC tables, built once (50 ms)
     _signature(shingle_hashes("a few words to hash"))  # draws the permutations

@@ -18,7 +18,7 @@ import zlib
 
 import numpy as np
 
-from .text import _CJK
+from ..text import _CJK
 
 _BMP = 0x10000
 _MAX_WORD = 64  # bytes; a longer word is hashed on its own by zlib
