@@ -149,6 +149,7 @@ def kwic(db: Database, query: KwicQuery, lexicons: Sequence[Lexicon] = (),
     if query.sample is not None and len(chosen) > query.sample:
         chosen = sorted(random.Random(query.seed).sample(chosen, query.sample),
                         key=lambda d: (d[2] or "", d[0]))
+    chosen = _titled(conn, chosen)
     lines: list[KwicLine] = []
     complete = True
     for (doc_id, source, published, title, link), text in zip(
@@ -199,10 +200,11 @@ def _matcher(conn, name: str, lexicons: Sequence[Lexicon]) -> Matcher:
 
 def _candidates(conn, term_ids: list[int], query: KwicQuery, low, high,
                 notes: list[str]) -> list[tuple]:
-    """(id, source, published, title, link) of the documents whose stored counts mention
-    the terms, within the filters. Unless ``all_copies``, a syndicated copy is left out
-    when its cluster has an earlier document within the filters (mentioning the terms or
-    not), as trends count each cluster once, as its first document."""
+    """(id, source, published) of the documents whose stored counts mention the terms,
+    within the filters. Unless ``all_copies``, a syndicated copy is left out when its
+    cluster has an earlier document within the filters (mentioning the terms or not), as
+    trends count each cluster once, as its first document. Only what the index on dates
+    holds is read (``documents_frame``), never the rows with their text."""
     import json
 
     from ..trends import periods
@@ -215,33 +217,51 @@ def _candidates(conn, term_ids: list[int], query: KwicQuery, low, high,
     condition, condition_args = where_sql(parse_wheres(query.where))
     base += condition
     args += condition_args
+    bounded = bool(query.since or query.until)
+    if bounded:  # a partial date sorts before its days: the year of ``low`` bounds it
+        base += " AND d.published >= ? AND d.published <= ?"
+        args += [f"{low.year:04d}" if query.since else "", high.isoformat()]
 
     def inside(published: str | None) -> bool:
-        if not (query.since or query.until):
+        if not bounded:
             return True
         if published is None:
             return False
         first, last = periods.date_bounds(published)
         return low <= first and last <= high
 
+    marks = ",".join("?" * len(term_ids))
+    # within dates, each document of the range is looked up in the terms' counts; else
+    # the terms' rows are read once
+    mentions = (f"EXISTS (SELECT 1 FROM counts c WHERE c.term_id IN ({marks})"
+                " AND c.document_id = d.id)" if bounded else
+                f"d.id IN (SELECT document_id FROM counts WHERE term_id IN ({marks}))")
     found = [row for row in conn.execute(
-        "SELECT d.id, s.name, d.published, d.title, coalesce(d.url, d.external_id, ''),"
-        f" coalesce(d.cluster_id, d.id){base} AND d.id IN (SELECT document_id FROM counts"
-        f" WHERE term_id IN ({','.join('?' * len(term_ids))})) ORDER BY d.id",
-        [*args, *term_ids]) if inside(row[2])]
+        f"SELECT d.id, s.name, d.published, coalesce(d.cluster_id, d.id){base}"
+        f" AND {mentions} ORDER BY d.id", [*args, *term_ids]) if inside(row[2])]
     if query.all_copies:
-        return [row[:5] for row in found]
+        return [row[:3] for row in found]
     first: dict[int, int] = {}
     for doc_id, cluster, published in conn.execute(
             f"SELECT d.id, d.cluster_id, d.published{base} AND d.cluster_id IN"
             " (SELECT value FROM json_each(?)) ORDER BY d.id",
-            [*args, json.dumps(sorted({row[5] for row in found}))]):
+            [*args, json.dumps(sorted({row[3] for row in found}))]):
         if cluster not in first and inside(published):
             first[cluster] = doc_id
-    kept = [row[:5] for row in found if first.get(row[5], row[0]) == row[0]]
+    kept = [row[:3] for row in found if first.get(row[3], row[0]) == row[0]]
     if len(kept) < len(found):
         notes.append(copies_note(len(found) - len(kept)))
     return kept
+
+
+def _titled(conn, chosen: list[tuple]) -> list[tuple]:
+    """(id, source, published, title, link) of the chosen documents, in their order."""
+    import json
+
+    found = {doc_id: (title, link) for doc_id, title, link in conn.execute(
+        "SELECT id, title, coalesce(url, external_id, '') FROM documents"
+        " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps([c[0] for c in chosen]),))}
+    return [(*c, *found[c[0]]) for c in chosen]
 
 
 def _spans(matcher: Matcher, matches, indices: dict[int, int], category: int | None):

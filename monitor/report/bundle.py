@@ -14,7 +14,7 @@ import re
 import shutil
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime, timezone
 from pathlib import Path
 
@@ -22,15 +22,9 @@ from ..store import Database, process_alive
 from ..trends import periods
 from ..trends.adhoc import is_adhoc
 from ..trends.backfilled import backfilled_dates, backfilled_term_counts, merge_term_counts
-from ..trends.data import (
-    frame_documents,
-    lexicon_ids,
-    resolve_series,
-    temp_documents,
-    term_counts,
-    top_categories,
-)
-from ..trends.series import TrendQuery, rates, trend
+from ..trends.data import lexicon_ids, resolve_series, term_counts, top_categories
+from ..trends.frame import document_frame
+from ..trends.series import MEASURES, Trend, TrendQuery, rates, trend
 from .caveats import few_documents, share_cell, warned
 from .config import ChartSpec, Config, ConfigError, load_config
 from .health import source_health
@@ -66,20 +60,40 @@ def resolve_period(db: Database, kind: str, for_: str | None = None,
     if for_ is None:
         return periods.last_complete(kind, today)
     if for_ == "latest":
-        keys = {periods.bucket_key(p, q, kind) for p, q in db.conn.execute(
-            "SELECT DISTINCT published, precision FROM documents WHERE published IS NOT NULL"
-            " AND id IN (SELECT document_id FROM tallied)")}
-        keys |= {periods.bucket_key(p, q, kind)
-                 for _, p, q, _ in backfilled_dates(db.conn) if p is not None}
-        keys.discard(None)
-        if not keys:
+        found = _latest(db, kind)
+        if found is None:
             raise ValueError(f"no tallied documents dated to the {periods.NEEDS[kind]}:"
                              f" nothing to report by {kind}")
-        return max(keys, key=periods.start)
+        return found
     found = periods.kind(for_)
     if found != kind:
         raise ValueError(f"--for {for_} is a {found}, not a {kind}: pass --period {found}")
     return for_
+
+
+_TALLIED = ("EXISTS (SELECT 1 FROM lexicons l CROSS JOIN tallied t ON t.lexicon_id = l.id"
+            " AND t.document_id = d.id)")
+"""A document ``d`` is tallied for some lexicon (``tallied`` is keyed by lexicon first)."""
+
+
+def _latest(db: Database, kind: str) -> str | None:
+    """The latest ``kind`` period holding a tallied (or backfilled) document: the stored
+    dates are read from their index and tried latest first."""
+    dates: dict[str, list[tuple[str, str]]] = {}
+    for published, precision in db.conn.execute(
+            "SELECT DISTINCT published, precision FROM documents WHERE published IS NOT NULL"):
+        key = periods.bucket_key(published, precision, kind)
+        if key is not None:
+            dates.setdefault(key, []).append((published, precision))
+    backfilled = {periods.bucket_key(p, q, kind)
+                  for _, p, q, _ in backfilled_dates(db.conn) if p is not None}
+    backfilled.discard(None)
+    for key in sorted(dates.keys() | backfilled, key=periods.start, reverse=True):
+        if key in backfilled or any(db.conn.execute(
+                "SELECT 1 FROM documents d WHERE d.published = ? AND d.precision = ?"
+                f" AND {_TALLIED} LIMIT 1", pair).fetchone() for pair in dates[key]):
+            return key
+    return None
 
 
 def chart_query(spec: ChartSpec, key: str, sources: list[str] | None = None) -> TrendQuery:
@@ -94,6 +108,16 @@ def chart_query(spec: ChartSpec, key: str, sources: list[str] | None = None) -> 
         by_source=spec.by_source, smooth=spec.smooth, center=spec.center,
         ratio=tuple(spec.ratio) if spec.ratio else None, where=tuple(spec.where), by=spec.by,
     )
+
+
+def shared_trend(db: Database, query: TrendQuery, done: dict[str, Trend]) -> Trend:
+    """The trend of ``query``, computed once per report for the charts that differ only in
+    their measure: every row holds all four measures, and only smoothing (of the chart's
+    measure) makes them differ."""
+    key = repr(replace(query, measure=MEASURES[0]) if query.smooth == 1 else query)
+    if key not in done:
+        done[key] = trend(db, query)
+    return replace(done[key], query=query)
 
 
 def default_charts(db: Database) -> list[ChartSpec]:
@@ -216,10 +240,9 @@ def term_rows(db: Database, key: str, baseline: int, sources: list[str],
     kind = periods.kind(key)
     base = periods.previous(key, baseline)
     lex = lexicon_ids(db.conn)
-    frame = frame_documents(db.conn, list(lex.values()), kind, sources,
-                            since=base[0] if base else key, until=key)
-    with temp_documents(db.conn, frame) as table:
-        counts = merge_term_counts(term_counts(db.conn, table),
+    with document_frame(db.conn, list(lex.values()), kind, sources,
+                        since=base[0] if base else key, until=key) as frame:
+        counts = merge_term_counts(term_counts(db.conn, frame),
                                    backfilled_term_counts(db.conn, frame))
     totals: dict[tuple[int, str], list[int]] = {}
     for (lexicon_id, bucket, _source), (n, words) in frame.totals.items():
@@ -257,7 +280,7 @@ def source_counts(db: Database, key: str, sources: list[str]) -> list[tuple[str,
     first, last = periods.date_bounds(key)
     result: dict[str, list[int]] = {}
     for name, published, precision, tallied in db.conn.execute(
-        "SELECT s.name, d.published, d.precision, d.id IN (SELECT document_id FROM tallied)"
+        f"SELECT s.name, d.published, d.precision, {_TALLIED}"
         " FROM documents d JOIN sources s ON s.id = d.source_id"
         " WHERE d.published >= ? AND d.published <= ?",
         (first.isoformat()[:4], last.isoformat()),
@@ -293,8 +316,9 @@ def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[Ch
     by_source = source_counts(db, key, cfg.sources)
     health = source_health(db, key, cfg.baseline, cfg.sources)
     charts = []
+    trends: dict[str, Trend] = {}
     for i, spec in enumerate(specs, 1):
-        result = trend(db, chart_query(spec, key, cfg.sources))
+        result = shared_trend(db, chart_query(spec, key, cfg.sources), trends)
         title = spec.title or default_title(result, spec.label)
         stem = f"chart-{i:02d}-{_slug(title)}"
         path = spec.events or cfg.events

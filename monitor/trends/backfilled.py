@@ -4,7 +4,7 @@
 fingerprint, documents and words per source, date and precision (``backfill_totals``) and
 occurrences and documents mentioning per term, category path and shared label
 (``backfill_counts``). Here they are put in the same buckets, with the same date rules,
-as the stored documents of :func:`~monitor.trends.data.frame_documents`: a backfilled
+as the stored documents of :func:`~monitor.trends.frame.document_frame`: a backfilled
 document counts in the denominators and in a series' ``count`` and ``docs`` exactly as
 an ingested and tallied one would. Rows of an older lexicon fingerprint are not read.
 """
@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING
 from . import periods
 
 if TYPE_CHECKING:
-    from .data import DocumentFrame, Series, TermCount
+    from .data import Series, TermCount
+    from .frame import DocumentFrame
 
 _CURRENT = (" JOIN backfill_shards b ON b.id = x.shard_id"
             " JOIN lexicons l ON l.id = b.lexicon_id AND l.fingerprint = b.fingerprint"
@@ -37,6 +38,7 @@ class BackfillFrame:
     undated: int = 0
     undated_cells: set[tuple[int, str, None, None]] = field(default_factory=set)
     cell_documents: Counter = field(default_factory=Counter)  # cell -> documents
+    cell_words: Counter = field(default_factory=Counter)  # cell -> words
     left_out: bool = False  # the query filters on document fields: backfills cannot say
     coarse: Counter = field(default_factory=Counter)  # precision -> documents
     out_of_range: int = 0
@@ -51,8 +53,9 @@ def has_backfills(conn: sqlite3.Connection) -> bool:
 
 def add_backfilled(conn: sqlite3.Connection, frame: DocumentFrame, lexicon_ids: list[int],
                    sources: tuple[str, ...] | list[str], low: date, high: date,
-                   bounded: bool) -> None:
-    """Add the backfilled documents of ``lexicon_ids`` to the frame's buckets and totals."""
+                   bounded: bool, bucket: str) -> None:
+    """Put the backfilled documents of ``lexicon_ids`` in the frame's ``bucket`` buckets
+    (its cells; :func:`backfilled_cell_totals` sums them)."""
     if not lexicon_ids or not has_backfills(conn):
         return
     back = frame.backfill
@@ -68,21 +71,18 @@ def add_backfilled(conn: sqlite3.Connection, frame: DocumentFrame, lexicon_ids: 
     shards = set()
     for shard, lexicon_id, source, published, precision, n, words in conn.execute(sql, args):
         shards.add(shard)
-        place = _place(published, precision, frame.bucket, low, high, bounded)
+        place = _place(published, precision, bucket, low, high, bounded)
         where = (shard, source, published, precision)
         if place is None:
             continue
         if place[0] in ("undated", "in"):
             back.cell_documents[lexicon_id, source, published, precision] += n
+            back.cell_words[lexicon_id, source, published, precision] += words
         if place[0] == "undated":
             back.undated_cells.add((lexicon_id, source, None, None))
         if place[0] == "in":
-            key = place[1]
-            back.cells[lexicon_id, source, published, precision] = key
+            back.cells[lexicon_id, source, published, precision] = place[1]
             frame.sources.add(source)
-            cell = frame.totals[lexicon_id, key, source]
-            cell[0] += n
-            cell[1] += words
         # the same documents are in each lexicon's rows of a shard: count them once
         if documents.get(where, ("", 0))[1] < n:
             documents[where] = (place[0], n)
@@ -131,6 +131,18 @@ def backfilled_totals(frame: DocumentFrame) -> dict[tuple[int, str], int]:
     out: Counter = Counter()
     for cell, key in back.cells.items():
         out[cell[0], key] += back.cell_documents[cell]
+    return dict(out)
+
+
+def backfilled_cell_totals(frame: DocumentFrame) -> dict[tuple[int, str, str], list[int]]:
+    """(lexicon id, bucket, source) -> [documents, words] of the backfilled cells, as the
+    frame's cells are bucketed now."""
+    back = frame.backfill
+    out: dict[tuple[int, str, str], list[int]] = defaultdict(lambda: [0, 0])
+    for cell, key in back.cells.items():
+        total = out[cell[0], key, cell[1]]
+        total[0] += back.cell_documents[cell]
+        total[1] += back.cell_words[cell]
     return dict(out)
 
 

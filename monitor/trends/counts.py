@@ -4,7 +4,7 @@ Names, dates and buckets follow ``monitor trend`` exactly, through :mod:`monitor
 a name is whatever :func:`~monitor.trends.data.resolve_series` accepts (a category path with
 its sub-categories, a term label, either one as ``lexicon:name``); the documents are those
 tallied for the lexicons involved, bucketed once by
-:func:`~monitor.trends.data.frame_documents`, which keeps a document only when its whole
+:func:`~monitor.trends.frame.document_frame`, which keeps a document only when its whole
 date lies within ``since``/``until`` and notes the ones it leaves out.
 """
 
@@ -18,23 +18,10 @@ from dataclasses import dataclass, replace
 from ..store import Database
 from . import periods
 from .adhoc import ensure_terms
-from .backfilled import (
-    all_in_one,
-    backfilled_term_counts,
-    backfilled_totals,
-    include_undated,
-    merge_term_counts,
-)
-from .data import (
-    DocumentFrame,
-    frame_documents,
-    lexicon_ids,
-    lexicon_name,
-    resolve_series,
-    temp_documents,
-    term_counts,
-)
-from .filters import NONE, field_sql, parse_wheres
+from .backfilled import backfilled_term_counts, merge_term_counts
+from .data import lexicon_ids, lexicon_name, resolve_series, term_counts
+from .filters import parse_wheres
+from .frame import TOTAL, DocumentFrame, document_frame
 
 BY = ("document", *periods.BUCKETS, "total")
 PERIOD_COLUMNS = ("period", "lexicon", "category", "term", "count", "docs", "total_docs")
@@ -94,18 +81,14 @@ def read_counts(db: Database, query: CountQuery) -> tuple[list[dict], list[str]]
     conn = db.conn
     notes: list[str] = []
     lexicons, terms = _selection(conn, query, notes)
-    bucket = query.by if query.by in periods.BUCKETS else "year"
-    frame = frame_documents(conn, lexicons, bucket, query.sources, query.since, query.until,
-                            parse_wheres(query.where), query.field,
-                            all_copies=query.all_copies or query.by == "document")
-    if bucket != query.by:
-        _one_period(conn, frame, bool(query.since or query.until), query.field)
-    with temp_documents(conn, frame) as table:
+    bucket = query.by if query.by in periods.BUCKETS else TOTAL
+    with document_frame(conn, lexicons, bucket, query.sources, query.since, query.until,
+                        parse_wheres(query.where), query.field,
+                        all_copies=query.all_copies or query.by == "document") as frame:
         if query.by == "document":
-            rows = _document_rows(conn, table, lexicons, terms)
+            rows = _document_rows(conn, frame, lexicons, terms)
         else:
-            rows = _period_rows(conn, table, lexicons, terms, bucket if bucket == query.by
-                                else None, frame)
+            rows = _period_rows(conn, frame, lexicons, terms)
     if query.by == "document" and frame.backfill.documents:
         notes.append(
             f"{frame.backfill.documents} backfilled documents are not listed: their counts"
@@ -137,32 +120,8 @@ def _selection(conn: sqlite3.Connection, query: CountQuery,
     return [known[name]], None
 
 
-def _one_period(conn: sqlite3.Connection, frame: DocumentFrame, bounded: bool,
-                field: str | None = None) -> None:
-    """Put all the frame's documents in one period, ``all`` (or, grouping by ``field``, its
-    value); undated ones too unless bounded."""
-    frame.docs = {doc: ("all" if field is None else group, group)
-                  for doc, (_, group) in frame.docs.items()}
-    if bounded:
-        all_in_one(frame)
-    else:
-        include_undated(frame)
-    if frame.undated and not bounded:
-        label, args = ("s.name", []) if field is None else field_sql(field)
-        frame.docs.update(
-            (doc, ("all" if field is None else group, group)) for doc, group in conn.execute(
-                f"SELECT d.id, coalesce({label}, '{NONE}') FROM documents d"
-                " JOIN sources s ON s.id = d.source_id"
-                " WHERE d.id IN (SELECT value FROM json_each(?))",
-                [*args, json.dumps(sorted(frame.undated))],
-            )
-        )
-        frame.undated.clear()
-
-
-def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
-                 terms: list[int] | None, bucket: str | None,
-                 frame: DocumentFrame) -> list[dict]:
+def _period_rows(conn: sqlite3.Connection, frame: DocumentFrame, lexicons: list[int],
+                 terms: list[int] | None) -> list[dict]:
     """Counts per period and term, every period of the span filled in (see read_counts)."""
     # only the query's lexicons and terms are read (in SQL); the filter below is a guard
     wanted = set(lexicons)
@@ -174,22 +133,16 @@ def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
             " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(terms),)))
     found = {
         (c.lexicon_id, c.category, c.term, c.period): (c.count, c.docs)
-        for c in merge_term_counts(term_counts(conn, table, sorted(wanted), terms),
+        for c in merge_term_counts(term_counts(conn, frame, sorted(wanted), terms),
                                    backfilled_term_counts(conn, frame))
         if c.lexicon_id in wanted and (keys is None or (c.lexicon_id, c.category, c.term) in keys)
     }
-    totals = {
-        (lexicon_id, period): n for lexicon_id, period, n in conn.execute(
-            f"SELECT tl.lexicon_id, td.bucket, count(*) FROM temp.{table} td"
-            " JOIN tallied tl ON tl.document_id = td.document_id"
-            " WHERE tl.lexicon_id IN (SELECT value FROM json_each(?)) GROUP BY 1, 2",
-            (json.dumps(sorted(wanted)),))
-    }
-    for (lexicon_id, period), n in backfilled_totals(frame).items():
-        if lexicon_id in wanted:
+    totals: dict[tuple[int, str], int] = {}
+    for (lexicon_id, period, _), (n, _words) in frame.totals.items():
+        if lexicon_id in wanted and n:
             totals[lexicon_id, period] = totals.get((lexicon_id, period), 0) + n
     seen = sorted({period for _, period in totals})
-    if bucket is not None and seen:
+    if frame.bucket != TOTAL and seen:
         seen = periods.span(min(seen, key=periods.start), max(seen, key=periods.start))
     shown = keys if keys is not None else {key[:3] for key in found}
     rows = []
@@ -205,15 +158,15 @@ def _period_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
                                        r["term"]))
 
 
-def _document_rows(conn: sqlite3.Connection, table: str, lexicons: list[int],
+def _document_rows(conn: sqlite3.Connection, frame: DocumentFrame, lexicons: list[int],
                    terms: list[int] | None) -> list[dict]:
     sql = (
-        "SELECT c.document_id, d.published, d.precision, td.source, d.title,"
+        "SELECT c.document_id, d.published, d.precision, f.grp AS source, d.title,"
         " l.name AS lexicon, t.category, t.label AS term, c.count, d.word_count"
         " FROM terms t CROSS JOIN counts c ON c.term_id = t.id"  # counts are keyed by term
-        f" CROSS JOIN temp.{table} td ON td.document_id = c.document_id"
-        " JOIN documents d ON d.id = td.document_id JOIN lexicons l ON l.id = t.lexicon_id"
-        " JOIN tallied tl ON tl.lexicon_id = t.lexicon_id AND tl.document_id = td.document_id"
+        f" CROSS JOIN temp.{frame.table} f ON f.lexicon_id = t.lexicon_id"
+        " AND f.document_id = c.document_id"
+        " JOIN documents d ON d.id = f.document_id JOIN lexicons l ON l.id = t.lexicon_id"
         " WHERE t.lexicon_id IN (SELECT value FROM json_each(?))"
     )
     args = [json.dumps(lexicons)]

@@ -1,8 +1,8 @@
-"""The SQL side of trends and reports: naming series, bucketing documents, counting terms.
+"""The SQL side of trends and reports: naming series and counting terms.
 
-A query's documents are the ones *tallied* for the lexicons involved. Each is put in its
-time bucket once, in Python (ISO weeks and partial dates are easier and surer there), and
-the result goes to a temporary table that the counting queries join and ``GROUP BY``.
+A query's documents are the ones *tallied* for the lexicons involved, in the temporary
+table of its frame (:mod:`monitor.trends.frame`: one row per lexicon and document, with
+its bucket and group), which the counting queries here join and ``GROUP BY``.
 """
 
 from __future__ import annotations
@@ -10,16 +10,13 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-import uuid
-from collections import Counter, defaultdict
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from datetime import date
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from . import periods
-from .backfilled import BackfillFrame, add_backfilled, has_backfills
-from .filters import NONE, Where, field_sql, where_sql
+if TYPE_CHECKING:
+    from .frame import DocumentFrame
+
 
 
 @dataclass
@@ -189,236 +186,67 @@ def _variant_matches(conn: sqlite3.Connection, item: str,
     return out
 
 
-#: A frame table holding under this share of all documents is read document by document.
-SMALL_FRAME = 0.1
+#: The frame's documents are looked up in a series' rows when they are fewer than this
+#: many times those rows (within the frame's range of document ids); else the rows are read
+#: and looked up in the frame. Both cost one B-tree probe per item.
+SMALL_FRAME = 1.0
 
 
-def small_frame(conn: sqlite3.Connection, table: str) -> bool:
-    """True when the frame is a small part of the store: then looking its documents up
-    in each term's rows is cheaper than reading all those rows."""
-    frame = conn.execute(f"SELECT count(*) FROM temp.{table}").fetchone()[0]
-    stored = conn.execute("SELECT coalesce(max(id), 0) FROM documents").fetchone()[0]
-    return frame < SMALL_FRAME * stored
+def small_frame(conn: sqlite3.Connection, frame: DocumentFrame, lexicon_id: int,
+                rows_sql: str, args: Sequence) -> bool:
+    """True when the frame's documents of ``lexicon_id`` are fewer than ``SMALL_FRAME``
+    times the rows of ``rows_sql`` (a ``SELECT`` of one series' rows, ``args`` its
+    arguments, then the frame's first and last document ids). Counting stops there, so
+    this costs no more than either way of reading."""
+    n = frame.rows[lexicon_id]
+    if SMALL_FRAME <= 0 or not n:
+        return False
+    first, last = frame.id_range[lexicon_id]
+    limit = min(n / SMALL_FRAME, 2**62)
+    return conn.execute(f"SELECT 1 FROM ({rows_sql} LIMIT 1 OFFSET ?)",
+                        [*args, first, last, int(limit)]).fetchone() is not None
 
 
-def series_counts(conn: sqlite3.Connection, table: str,
+def series_counts(conn: sqlite3.Connection, frame: DocumentFrame,
                   series: Series) -> dict[tuple[str, str], tuple[int, int]]:
-    """(bucket, source) -> (occurrences, documents mentioning) for one series.
+    """(bucket, group) -> (occurrences, documents mentioning) for one series.
 
     A category reads its stored totals (a span counted once), a term its counts. The
-    tables are keyed by term or category first, so either the series' own rows are read
-    and each document looked up in the frame table ``table``, or, for a small frame, each
-    frame document is looked up in the series' rows. ``CROSS JOIN`` keeps SQLite to the
-    chosen order: no query reads or sorts all counts to answer about one series.
+    tables are keyed by term or category first, so either the series' own rows (between
+    the frame's first and last document) are read and each document looked up in the
+    frame's table, or, when the frame holds fewer documents than the series has rows,
+    each frame document is looked up in the series' rows. ``CROSS JOIN`` keeps SQLite to
+    the chosen order: no query reads or sorts all counts to answer about one series.
     """
-    small = small_frame(conn, table)
+    table = f"temp.{frame.table}"
     if series.category_id is not None:
-        args: list = [series.category_id]
-        if small:
-            source_sql = (f"SELECT td.document_id, cc.count AS n FROM temp.{table} td"
-                          " CROSS JOIN category_counts cc ON cc.category_id = ?"
-                          " AND cc.document_id = td.document_id")
-        else:
-            source_sql = ("SELECT document_id, count AS n FROM category_counts"
-                          " WHERE category_id = ?")
+        rows, args = ("SELECT document_id, count AS n FROM category_counts"
+                      " WHERE category_id = ?"), [series.category_id]
+        lookup = ("CROSS JOIN category_counts s ON s.category_id = ?"
+                  " AND s.document_id = f.document_id")
     else:
+        rows = ("SELECT document_id, count AS n FROM counts"
+                " WHERE term_id IN (SELECT value FROM json_each(?))")
         args = [json.dumps(series.term_ids)]
-        if small:
-            source_sql = (f"SELECT td.document_id, sum(c.count) AS n FROM temp.{table} td"
-                          " CROSS JOIN counts c ON c.document_id = td.document_id"
-                          " AND c.term_id IN (SELECT value FROM json_each(?))"
-                          " GROUP BY td.document_id")
-        else:
-            source_sql = ("SELECT document_id, sum(count) AS n FROM counts"
-                          " WHERE term_id IN (SELECT value FROM json_each(?))"
-                          " GROUP BY document_id")
-    result = conn.execute(
-        "SELECT td.bucket, td.source, sum(s.n), count(*)"
-        f" FROM ({source_sql}) s CROSS JOIN temp.{table} td ON td.document_id = s.document_id"
-        " CROSS JOIN tallied tl ON tl.lexicon_id = ? AND tl.document_id = s.document_id"
-        " GROUP BY td.bucket, td.source",
-        (*args, series.lexicon_id),
-    )
-    return {(bucket, source): (count, docs) for bucket, source, count, docs in result}
-
-
-@dataclass
-class DocumentFrame:
-    """The query's documents by bucket, and the denominators per lexicon, bucket, source."""
-
-    bucket: str
-    docs: dict[int, tuple[str, str]] = field(default_factory=dict)  # id -> (bucket, source)
-    totals: dict[tuple[int, str, str], list[int]] = field(
-        default_factory=lambda: defaultdict(lambda: [0, 0])
-    )  # (lexicon_id, bucket, source) -> [documents, words]
-    undated: set[int] = field(default_factory=set)
-    coarse: dict[int, str] = field(default_factory=dict)  # id -> precision
-    out_of_range: set[int] = field(default_factory=set)
-    copies: set[int] = field(default_factory=set)  # syndicated copies counted once
-    sources: set[str] = field(default_factory=set)  # source names, whatever the grouping
-    backfill: BackfillFrame = field(default_factory=BackfillFrame)
-
-    @property
-    def document_count(self) -> int:
-        """Documents in the frame's buckets, stored and backfilled."""
-        return len(self.docs) + self.backfill.documents
-
-    def excluded_counts(self) -> dict[str, int]:
-        back = self.backfill
-        return {"undated": len(self.undated) + back.undated,
-                "coarse": len(self.coarse) + sum(back.coarse.values()),
-                "range": len(self.out_of_range) + back.out_of_range}
-
-    def notes(self, option: str = "--bucket") -> list[str]:
-        """Why documents were left out; ``option`` names the command's bucket option."""
-        bucket, notes, excluded = self.bucket, [], self.excluded_counts()
-        if excluded["coarse"]:
-            by = Counter(self.coarse.values()) + self.backfill.coarse
-            parts = [f"{n} dated only to the {p}" for p, n in sorted(by.items())]
-            n = excluded["coarse"]
-            notes.append(
-                f"{n} {_docs(n)} left out ({', '.join(parts)}):"
-                f" a {bucket} bucket needs dates to the {periods.NEEDS[bucket]};"
-                f" a coarser {option} counts them"
-            )
-        if excluded["undated"]:
-            notes.append(f"{excluded['undated']} undated {_docs(excluded['undated'])} left out")
-        if excluded["range"]:
-            notes.append(
-                f"{excluded['range']} {_docs(excluded['range'])} left out: dated"
-                " too coarsely to tell whether they fall within --since/--until"
-            )
-        if self.copies:
-            notes.append(
-                f"{len(self.copies)} syndicated {_docs(len(self.copies))} counted once with"
-                " the first of their cluster (--all-copies counts every copy)"
-            )
-        back = self.backfill
-        if back.left_out:
-            notes.append("backfilled documents left out: --where and --by FIELD filter on"
-                         " document fields, which a backfill does not keep")
-        if back.documents:
-            total = self.document_count
-            notes.append(
-                f"{back.documents} of the {total} {_docs(total)} come from {back.shards}"
-                f" backfilled {'shard' if back.shards == 1 else 'shards'} (monitor backfill)"
-            )
-        return notes
-
-
-def _docs(n: int) -> str:
-    return "document" if n == 1 else "documents"
-
-
-def frame_documents(
-    conn: sqlite3.Connection, lexicon_ids_: Sequence[int], bucket: str,
-    sources: Sequence[str] = (), since: str | None = None, until: str | None = None,
-    where: Sequence[Where] = (), group: str | None = None,
-    all_copies: bool = False, per_source: bool = False,
-) -> DocumentFrame:
-    """Bucket every document tallied for any of ``lexicon_ids_`` (filtered) once.
-
-    Syndicated copies (documents of one ``cluster_id``) count once, as the cluster's first
-    document in the frame (once per source with ``per_source``), unless ``all_copies``.
-
-    ``since``/``until`` keep documents whose whole date span lies inside the range; a
-    document dated '2021' is out of ``--since 2021-06`` (noted), not guessed to be in.
-    ``where`` filters on document fields (:mod:`monitor.trends.filters`). ``group`` names
-    a field whose value takes the place of the source name (``--by country``); documents
-    without it are in the group ``(none)``.
-    """
-    frame = DocumentFrame(bucket)
-    if sources:
-        known = {row[0] for row in conn.execute("SELECT name FROM sources")}
-        unknown = [s for s in sources if s not in known]
-        if unknown:
-            raise ValueError(
-                f"unknown source {unknown[0]!r}; known: {', '.join(sorted(known)) or 'none'}"
-            )
-    low = periods.date_bounds(since)[0] if since else date.min
-    high = periods.date_bounds(until)[1] if until else date.max
-    if low > high:
-        raise ValueError(f"--since {since} is after --until {until}: nothing can match")
-    label, args = ("s.name", []) if group is None else field_sql(group)
-    sql = (
-        f"SELECT t.lexicon_id, d.id, coalesce({label}, '{NONE}'), d.published, d.precision,"
-        " d.word_count, coalesce(d.cluster_id, d.id), s.name"
-        " FROM tallied t JOIN documents d ON d.id = t.document_id"
-        " JOIN sources s ON s.id = d.source_id"
-        f" WHERE t.lexicon_id IN ({','.join('?' * len(lexicon_ids_))})"
-    )
-    args += list(lexicon_ids_)
-    if sources:
-        sql += f" AND s.name IN ({','.join('?' * len(sources))})"
-        args += list(sources)
-    condition, condition_args = where_sql(where)
-    sql += condition
-    args += condition_args
-    bounds: dict[str, tuple[date, date]] = {}
-    keys: dict[tuple[str, str], str | None] = {}
-    seen: set[tuple] = set()
-    for lexicon_id, doc_id, source, published, precision, words, cluster, name in conn.execute(
-            sql + " ORDER BY t.lexicon_id, d.id", args):
-        if published is None:
-            frame.undated.add(doc_id)
-            continue
-        partly = False
-        if since or until:
-            if published not in bounds:
-                bounds[published] = periods.date_bounds(published)
-            first, last = bounds[published]
-            if last < low or first > high:
-                continue
-            partly = first < low or last > high
-        if (published, precision) not in keys:
-            keys[published, precision] = periods.bucket_key(published, precision, bucket)
-        key = keys[published, precision]
-        if key is None:
-            frame.coarse[doc_id] = precision
-            continue
-        if partly:
-            frame.out_of_range.add(doc_id)
-            continue
-        if not all_copies:
-            copy = (lexicon_id, cluster, source if per_source else None)
-            if copy in seen:
-                frame.copies.add(doc_id)
-                continue
-            seen.add(copy)
-        frame.docs[doc_id] = (key, source)
-        frame.sources.add(name)
-        cell = frame.totals[lexicon_id, key, source]
-        cell[0] += 1
-        cell[1] += words
-    if where or group:
-        frame.backfill.left_out = has_backfills(conn)
+        lookup = ("CROSS JOIN counts s ON s.term_id IN (SELECT value FROM json_each(?))"
+                  " AND s.document_id = f.document_id")
+    rows += " AND document_id BETWEEN ? AND ?"
+    if not frame.rows[series.lexicon_id]:
+        return {}
+    if small_frame(conn, frame, series.lexicon_id, rows, args):
+        sql = ("SELECT bucket, grp, sum(n), count(*) FROM (SELECT f.bucket, f.grp,"
+               f" sum(s.count) AS n FROM {table} f {lookup} WHERE f.lexicon_id = ?"
+               " GROUP BY f.document_id) GROUP BY bucket, grp")
+        args = [*args, series.lexicon_id]
     else:
-        add_backfilled(conn, frame, list(lexicon_ids_), sources, low, high,
-                       bool(since or until))
-    return frame
-
-
-@contextmanager
-def temp_documents(conn: sqlite3.Connection, frame: DocumentFrame) -> Iterator[str]:
-    """A temporary table ``(document_id, bucket, source)`` of the frame; dropped after."""
-    name = f"trend_docs_{uuid.uuid4().hex[:12]}"
-    conn.execute(
-        f"CREATE TEMP TABLE {name} (document_id INTEGER PRIMARY KEY, bucket TEXT NOT NULL,"
-        " source TEXT NOT NULL)"
-    )
-    try:
-        own = not conn.in_transaction
-        if own:
-            conn.execute("BEGIN")
-        conn.executemany(
-            f"INSERT INTO temp.{name} VALUES (?, ?, ?)",
-            ((doc_id, key, source) for doc_id, (key, source) in frame.docs.items()),
-        )
-        if own:
-            conn.execute("COMMIT")
-        yield name
-    finally:
-        conn.execute(f"DROP TABLE IF EXISTS temp.{name}")
+        if series.category_id is None and len(series.term_ids) > 1:  # a row per document
+            rows = f"SELECT document_id, sum(n) AS n FROM ({rows}) GROUP BY document_id"
+        sql = (f"SELECT f.bucket, f.grp, sum(s.n), count(*) FROM ({rows}) s"
+               f" CROSS JOIN {table} f ON f.lexicon_id = ? AND f.document_id = s.document_id"
+               " GROUP BY f.bucket, f.grp")
+        args = [*args, *frame.id_range[series.lexicon_id], series.lexicon_id]
+    return {(bucket, group): (count, docs)
+            for bucket, group, count, docs in conn.execute(sql, args)}
 
 
 @dataclass
@@ -434,35 +262,52 @@ class TermCount:
     docs: int
 
 
-def term_counts(conn: sqlite3.Connection, table: str, lexicon_ids: Sequence[int] | None = None,
+def term_counts(conn: sqlite3.Connection, frame: DocumentFrame,
+                lexicon_ids: Sequence[int] | None = None,
                 term_ids: Sequence[int] | None = None) -> list[TermCount]:
-    """Each term's count per bucket over the documents in temporary table ``table``.
+    """Each term's count per bucket over the frame's documents.
 
-    Only the terms of ``lexicon_ids`` (default: all) or the ``term_ids`` given are read,
-    term by term (``counts`` is keyed by term first): each term's rows with each document
-    looked up in the frame, or, for a small frame, each frame document looked up in the
-    term's rows. The cost is what the question reads, not the whole table.
+    Only the terms of ``lexicon_ids`` (default: the frame's) or the ``term_ids`` given are
+    read, term by term (``counts`` is keyed by term first): a term with fewer rows than
+    the frame has documents has its rows read (between the frame's first and last
+    document) and each looked up in the frame; a term with more has each frame document
+    looked up in its rows. The cost is what the question reads, not the whole table.
     """
-    where, args = "", []
+    lexicons = frame.lexicons if lexicon_ids is None else list(lexicon_ids)
+    sql = ("SELECT id, lexicon_id FROM terms WHERE lexicon_id IN"
+           " (SELECT value FROM json_each(?))")
+    args = [json.dumps(lexicons)]
     if term_ids is not None:
-        where = " WHERE t.id IN (SELECT value FROM json_each(?))"
-        args = [json.dumps(list(term_ids))]
-    elif lexicon_ids is not None:
-        where = " WHERE t.lexicon_id IN (SELECT value FROM json_each(?))"
-        args = [json.dumps(list(lexicon_ids))]
-    if small_frame(conn, table):
-        join = (f" CROSS JOIN temp.{table} td CROSS JOIN counts c"
-                " ON c.term_id = t.id AND c.document_id = td.document_id")
-    else:
-        join = (" CROSS JOIN counts c ON c.term_id = t.id"
-                f" CROSS JOIN temp.{table} td ON td.document_id = c.document_id")
-    rows = conn.execute(
-        "SELECT l.name, l.id, t.category, t.label, td.bucket, sum(c.count), count(*)"
-        f" FROM terms t{join} JOIN lexicons l ON l.id = t.lexicon_id"
-        " JOIN tallied tl ON tl.lexicon_id = t.lexicon_id AND tl.document_id = c.document_id"
-        f"{where} GROUP BY t.id, td.bucket", args,
-    )
-    return [TermCount(*row) for row in rows]
+        sql += " AND id IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps(list(term_ids)))
+    probe: list[int] = []
+    read: dict[int, list[int]] = {}
+    rows_sql = "SELECT 1 FROM counts WHERE term_id = ? AND document_id BETWEEN ? AND ?"
+    for term_id, lexicon_id in conn.execute(sql, args).fetchall():
+        if not frame.rows[lexicon_id]:
+            continue
+        if small_frame(conn, frame, lexicon_id, rows_sql, [term_id]):
+            probe.append(term_id)
+        else:
+            read.setdefault(lexicon_id, []).append(term_id)
+    table = f"temp.{frame.table}"
+    head = ("SELECT l.name, l.id, t.category, t.label, f.bucket, sum(c.count), count(*)"
+            " FROM terms t")
+    tail = (" JOIN lexicons l ON l.id = t.lexicon_id WHERE t.id IN"
+            " (SELECT value FROM json_each(?)) GROUP BY t.id, f.bucket")
+    out = []
+    if probe:
+        out += conn.execute(
+            f"{head} CROSS JOIN {table} f ON f.lexicon_id = t.lexicon_id CROSS JOIN counts c"
+            f" ON c.term_id = t.id AND c.document_id = f.document_id{tail}",
+            [json.dumps(probe)]).fetchall()
+    for lexicon_id, ids in read.items():
+        out += conn.execute(
+            f"{head} CROSS JOIN counts c ON c.term_id = t.id AND c.document_id BETWEEN ? AND ?"
+            f" CROSS JOIN {table} f ON f.lexicon_id = t.lexicon_id"
+            f" AND f.document_id = c.document_id{tail}",
+            [*frame.id_range[lexicon_id], json.dumps(ids)]).fetchall()
+    return [TermCount(*row) for row in out]
 
 
 def top_categories(conn: sqlite3.Connection, lexicon_id: int, limit: int = 8) -> list[str]:

@@ -13,8 +13,8 @@ Every row carries the four measures and the denominators they were computed from
 ``total_docs`` and ``words`` count the documents *tallied for the series' lexicon* in the
 bucket (and source), so documents that were never tallied do not dilute the shares.
 Documents whose date is coarser than the bucket, or undated, are left out with a note.
-The work is one ``GROUP BY bucket, source`` query per series over a temporary table of the
-query's documents, each put in its bucket once by :mod:`monitor.trends.periods`.
+The work is one ``GROUP BY bucket, group`` query per series joined to the query's frame
+(:mod:`monitor.trends.frame`: its documents, bucketed in SQL, and the denominators).
 """
 
 from __future__ import annotations
@@ -32,8 +32,9 @@ from ..store import Database
 from . import periods
 from .adhoc import ensure_terms, tallied_terms
 from .backfilled import backfilled_series_counts
-from .data import frame_documents, resolve_series, series_counts, temp_documents, word_unit
+from .data import resolve_series, series_counts, word_unit
 from .filters import NONE, parse_wheres
+from .frame import document_frame
 
 MEASURES = ("count", "docs", "share", "per10k")
 Z90 = 1.6448536269514722  # two-sided 90%: the 95th percentile of the standard normal
@@ -231,21 +232,18 @@ def trend(db: Database, query: TrendQuery, *, tally_terms: bool = True,
     for term, series_name in adhoc.items():
         resolved[term] = resolve_series(conn, series_name)
         resolved[term].name = term
-    frame = frame_documents(
+    with document_frame(
         conn, sorted({s.lexicon_id for s in resolved.values()}), query.bucket,
         query.sources, query.since, query.until, parse_wheres(query.where), query.by,
         query.all_copies, query.by_source or query.by is not None,
-    )
+    ) as frame:
+        raw = {name: series_counts(conn, frame, series) for name, series in resolved.items()}
     grouped = query.by_source or query.by is not None
-    raw: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}
-    with temp_documents(conn, frame) as table:
-        for name, series in resolved.items():
-            raw[name] = series_counts(conn, table, series)
     for name, series in resolved.items():
         for key, (count, docs) in backfilled_series_counts(conn, frame, series).items():
             have = raw[name].get(key, (0, 0))
             raw[name][key] = (have[0] + count, have[1] + docs)
-    buckets = sorted({key[1] for key in frame.totals}, key=lambda b: periods.start(b))
+    buckets = frame.buckets()
     keys = periods.span(buckets[0], buckets[-1]) if buckets else []
     sources = sorted(frame.sources)
     groups = sorted({key[2] for key in frame.totals}) if grouped else ["all"]

@@ -27,8 +27,9 @@ from ..trends import (
     tallied_terms,
     trend,
 )
-from ..trends.data import frame_documents, resolve_series
+from ..trends.data import resolve_series
 from ..trends.filters import COLUMNS
+from ..trends.frame import document_frame
 from ..trends.series import _cell
 from .forms import KINDS, FormError, TrendForm
 from .pages import SECURITY_HEADERS, TooSlow, page, read, web_config
@@ -286,17 +287,16 @@ def _documents(db: Database, query, series: str, period: str, group: str) -> dic
         name = tallied_terms(db, [series])[series]
         lexicons = [adhoc_lexicon(series)]
     resolved = resolve_series(conn, name, None if lexicons else query.lexicon)
-    frame = frame_documents(conn, [resolved.lexicon_id], query.bucket, query.sources,
-                            query.since, query.until, parse_wheres(query.where), query.by,
-                            query.all_copies, query.by_source or query.by is not None)
-    if not any(key == period for key, _ in frame.docs.values()):
-        known = sorted({key for key, _ in frame.docs.values()})
+    with document_frame(conn, [resolved.lexicon_id], query.bucket, query.sources,
+                        query.since, query.until, parse_wheres(query.where), query.by,
+                        query.all_copies, query.by_source or query.by is not None) as frame:
+        ids = frame.documents_in(conn, period, None if group == "all" else group)
+        known = frame.stored_buckets(conn)
+    if period not in known:
         if not known:
             raise FormError("no tallied documents match this query")
         raise FormError(f"period {period!r}: no tallied documents in that {query.bucket}"
                         f" bucket (buckets run from {known[0]} to {known[-1]})")
-    ids = [doc for doc, (key, source) in frame.docs.items()
-           if key == period and group in ("all", source)]
     tallied = len(ids)
     rows = conn.execute(
         "SELECT d.id, d.title, d.published, s.name, d.url, d.word_count, sum(c.count) AS n"
