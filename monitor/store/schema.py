@@ -407,9 +407,9 @@ MIGRATIONS: list[str] = [
     # documents reads a few MB of index instead of walking rows that hold the text. It
     # starts with ``published``, so it replaces the index on that column alone.
     """
-    CREATE INDEX documents_frame
+    CREATE INDEX IF NOT EXISTS documents_frame
         ON documents(published, precision, source_id, word_count, cluster_id);
-    DROP INDEX documents_published;
+    DROP INDEX IF EXISTS documents_published;
     """,
 ]
 
