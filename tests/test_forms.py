@@ -10,9 +10,9 @@ import pytest
 from shared_corpora import CORPORA
 
 from monitor.lexicon import lexicon_from_dict
-from monitor.lexicon.forms import FormMaker, slow_chars, str_forms
+from monitor.lexicon.forms import FormMaker, slow_chars
 from monitor.lexicon.matcher import Matcher, hyperscan
-from monitor.lexicon.patterns import ascii_view, ascii_view_utf8, without_invisible
+from monitor.lexicon.patterns import ascii_view, ascii_view_utf8, fold, prepare, without_invisible
 
 pytestmark = pytest.mark.skipif(hyperscan is None, reason="hyperscan not installed (x86_64 only)")
 
@@ -37,7 +37,8 @@ def _check(texts: list[str]) -> int:
         if forms is None:
             continue
         fast += 1
-        folded, prepared = str_forms(without_invisible(text))
+        visible = without_invisible(text)  # the str route
+        folded, prepared = fold(visible), prepare(visible)
         assert forms.folded == folded
         assert forms.prepared == prepared
         if forms.folded_utf8 is not None:

@@ -150,13 +150,19 @@ def _stop(child: subprocess.Popen, sig: int, code: int, line: str) -> None:
 
 
 
-def test_sigterm_and_ctrl_c_during_a_tally_end_in_one_line_and_abort_the_run(tmp_path):
+def _ingested(tmp_path: Path, seed: int, records: int) -> tuple[Path, Path]:
+    """(database, lexicon file) of a generated corpus, ingested, for a tally to interrupt."""
     lexicon = tmp_path / "t.yaml"
     lexicon.write_text(LEXICON)
-    make_corpus(tmp_path / "corpus", 4, records=6000)
+    make_corpus(tmp_path / "corpus", seed, records=records)
     db = tmp_path / "m.db"
     subprocess.run([*MONITOR, "--db", str(db), "ingest", str(tmp_path / "corpus")],
                    check=True, capture_output=True)
+    return db, lexicon
+
+
+def test_sigterm_and_ctrl_c_during_a_tally_end_in_one_line_and_abort_the_run(tmp_path):
+    db, lexicon = _ingested(tmp_path, 4, records=20000)  # long enough to interrupt twice
     for sig, code, line in ((signal.SIGTERM, 143, "error: terminated (SIGTERM)"),
                             (signal.SIGINT, 130, "error: interrupted (Ctrl-C)")):
         child = subprocess.Popen([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon),
@@ -290,12 +296,7 @@ def test_a_ctrl_c_just_after_a_run_started_still_marks_it_aborted(tmp_path):
 def test_a_tally_worker_terminated_alone_ends_the_tally_with_one_line_not_a_hang(tmp_path):
     """A worker stopped mid-chunk never sends its chunk back: the tally says so and stops,
     instead of waiting for it for ever."""
-    lexicon = tmp_path / "t.yaml"
-    lexicon.write_text(LEXICON)
-    make_corpus(tmp_path / "corpus", 5, records=20000)
-    db = tmp_path / "m.db"
-    subprocess.run([*MONITOR, "--db", str(db), "ingest", str(tmp_path / "corpus")],
-                   check=True, capture_output=True)
+    db, lexicon = _ingested(tmp_path, 5, records=20000)
     child = subprocess.Popen([*MONITOR, "--db", str(db), "tally", "--lexicon", str(lexicon),
                               "--workers", "2"], stdout=subprocess.PIPE,
                              stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -24,7 +24,7 @@ from functools import cache
 
 import numpy as np
 
-from .patterns import INVISIBLE, fold, prepare
+from .patterns import INVISIBLE
 
 try:  # hyperscan is x86_64-only; without it every text takes the str route
     import hyperscan
@@ -117,7 +117,3 @@ class FormMaker:
 def _stop(*_args: object) -> bool:
     return True  # the first slow character ends the scan
 
-
-def str_forms(text: str) -> tuple[str, str]:
-    """(folded, prepared) by the str route: the reference for :class:`FormMaker`."""
-    return fold(text), prepare(text)
