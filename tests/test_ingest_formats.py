@@ -225,6 +225,23 @@ def test_json_layouts_map_common_field_names(db, tmp_path, layout, gz):
     assert undated[0]["external_id"] == f"{name}{'.gz' if gz else ''}#4"
 
 
+def test_records_of_one_shape_each_pick_the_field_that_has_a_value(db, tmp_path):
+    # which keys may be the text is found once per shape of record; which of them has a
+    # value is still decided record by record
+    records = [{"id": "a", "text": "", "content": "From content.", "Title": "T1"},
+               {"id": "b", "text": "From text.", "content": "", "Title": "T2"},
+               {"id": "c", "Content": "Other case.", "title": "T3"},
+               {"id": "d", "text": "Text again.", "content": "Not this.", "Title": ""}]
+    write(tmp_path / "mixed.jsonl", "".join(json.dumps(r) + "\n" for r in records))
+    assert ingest(db, tmp_path).added == 4
+    assert [(r["external_id"], r["title"]) for r in docs(db)] == [
+        ("a", "T1"), ("b", "T2"), ("c", "T3"), ("d", None)]
+    assert [text_of(db, i) for i in "abcd"] == [
+        "From content.", "From text.", "Other case.", "Text again."]
+    meta = [row[0] for row in db.conn.execute("SELECT meta FROM documents ORDER BY id")]
+    assert json.loads(meta[0]) == {"text": ""} and json.loads(meta[3]) == {"content": "Not this."}
+
+
 def test_single_json_object_and_explicit_fields(db, tmp_path):
     record = {"headline": "Speech", "speech": SPEECH, "when": "2022年10月", "ref": 17,
               "outlet": "Xinhua", "link": "https://example.org/x"}

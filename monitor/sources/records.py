@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import json
 import re
 from collections.abc import Iterator
@@ -111,7 +112,8 @@ def record_to_document(record: Any, ctx: FileContext, where: int | str, fallback
         kind = _JSON_TYPES.get(type(record), type(record).__name__)
         return ctx.error(f"record is a JSON {kind}, not an object", where)
     fields, options = ctx.options.fields, ctx.options
-    keys = {role: _pick(record, role, fields) for role in DEFAULT_FIELDS}
+    keys = {role: _pick(record, present)
+            for role, present in _roles(tuple(record), fields).items()}
     if keys["text"] is None:
         tried = ", ".join(fields.names("text"))
         return ctx.error(f"no text field (tried {tried}; use --text-field)", where)
@@ -172,9 +174,16 @@ def _surrogate_field(record: dict) -> str | None:
     return None
 
 
-def _pick(record: dict, role: str, fields: FieldMap) -> str | None:
-    """The record's key for ``role``, preferring a common name that has a value."""
-    present = _present(record, fields.names(role))
+@functools.lru_cache(maxsize=256)
+def _roles(keys: tuple, fields: FieldMap) -> dict[str, list[Any]]:
+    """For each role, the keys among ``keys`` that may play it (see :func:`_pick`): the
+    same for every record with these keys, so found once per shape of record."""
+    return {role: _present(keys, fields.names(role)) for role in DEFAULT_FIELDS}
+
+
+def _pick(record: dict, present: list[Any]) -> str | None:
+    """The record's key for a role among those ``present`` for it, preferring a common
+    name that has a value."""
     for key in present:
         if not is_blank(record[key]):
             return key

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import multiprocessing.pool
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -105,7 +106,7 @@ class Preparer:
             gc.freeze()  # and the collector does not copy those pages in every worker
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = context.Pool(self.workers, _init_worker)
+            self._pool = _Pool(self.workers, _init_worker, context=context)
         return self._pool.imap(prepare, items, chunksize=WORKER_CHUNK)
 
     def close(self) -> None:
@@ -121,6 +122,17 @@ class Preparer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+class _Pool(multiprocessing.pool.Pool):
+    """A pool whose worker-maintaining thread wakes when a worker ends or the pool
+    changes state, not whenever a result waits in the queue: the standard one also waits
+    on the result pipe, and while a result sits there unread it loops at once (polling
+    every worker), taking CPU and the GIL from this process's inserts (1.3 s of CPU over
+    the UN corpus)."""
+
+    def _get_sentinels(self) -> list:
+        return [self._change_notifier._reader]
 
 
 def _take(items: list[tuple[str, bool, bool]], index: dict[int, int], ahead: list,
