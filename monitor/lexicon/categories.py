@@ -9,16 +9,18 @@ both count. Every level of the tree gets its own total.
 
 Most terms can never nest with another term of their tree (two different plain words never
 match the same text), so the tally only needs the spans of the few that can:
-:func:`nesting_terms` finds them, conservatively, when a matcher is compiled.
+:func:`nesting_terms` finds them, conservatively, when a matcher is compiled, and
+:func:`category_plan` says in which of their categories the spans are needed at all.
 """
 
 from __future__ import annotations
 
 import bisect
+import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from .patterns import fold, is_cjk, stem, stem_language, stem_start
+from .patterns import REST_RE, fold, is_cjk, is_word_char, stem, stem_language, stem_start
 
 if TYPE_CHECKING:
     from .matcher import Match, Matcher
@@ -204,3 +206,91 @@ def _nesting_in_group(lexicon: Lexicon, members: list[int]) -> set[int]:
             if o_term != term and (_inside(shape, o_shape) or _inside(o_shape, shape)):
                 nesting.update((term, o_term))
     return nesting
+
+
+# -- per category: which nesting terms need their spans there -------------------------
+# A category's total only changes where spans nest inside each other *within it*, so a
+# term that can nest with another of its top-level category may still count plainly in
+# a sub-category where nothing else nests with it. And a term whose every match lies
+# inside a match of a prefix wildcard of the same category (``security`` under
+# ``secur*``) never adds a span of its own there: it is left out of that category.
+def category_plan(lexicons: Sequence[Lexicon], categories: Sequence[tuple[str, str]],
+                  nesting: frozenset[int]) -> dict[int, tuple[tuple[int, ...], tuple[int, ...]]]:
+    """For each of the ``nesting`` terms: (categories where its spans are needed,
+    categories its count adds to); a category in neither is one it never adds to."""
+    index = {key: i for i, key in enumerate(categories)}
+    plan: dict[int, tuple[list[int], list[int]]] = {}
+    base = 0
+    for lexicon in lexicons:
+        members: dict[str, list[int]] = {}
+        for i, term in enumerate(lexicon.terms):
+            if base + i in nesting:
+                for path in category_paths(term.category):
+                    members.setdefault(path, []).append(i)
+        for path, group in members.items():
+            c = index[(lexicon.name, path)]
+            dropped = _covered(lexicon, group)
+            rest = [i for i in group if i not in dropped]
+            nest = _nesting_in_group(lexicon, rest) if len(rest) > 1 else set()
+            for i in group:
+                spans, plain = plan.setdefault(base + i, ([], []))
+                if i in nest:
+                    spans.append(c)
+                elif i not in dropped:
+                    plain.append(c)
+        base += len(lexicon.terms)
+    return {t: (tuple(s), tuple(p)) for t, (s, p) in plan.items()}
+
+
+def _prefix(text: str) -> str | None:
+    """The prefix of a term text that is one word ending in its only ``*`` (``secur*``)."""
+    words = fold(text).split()
+    if len(words) != 1 or is_cjk(text):
+        return None
+    word = re.sub(r"\*+", "*", words[0])
+    if not word.endswith("*") or "*" in word[:-1] or len(word) < 2 or not is_word_char(word[0]):
+        return None
+    return word[:-1]
+
+
+def _covered(lexicon: Lexicon, group: list[int]) -> set[int]:
+    """Terms of ``group`` whose every match lies inside a match of a prefix wildcard of
+    ``group`` that is not itself covered: a case-insensitive, unstemmed term of one-word
+    texts, each the prefix followed by what the wildcard's rest of the word takes."""
+    terms = lexicon.terms
+    wild = []  # (prefix, term) of the wildcards that count each match of their prefix
+    for i in group:
+        t = terms[i]
+        if not (t.variants or t.excepts or t.case_sensitive):
+            p = _prefix(t.label)
+            if p is not None:
+                wild.append((p, i))
+    if not wild:
+        return set()
+    wild.sort(key=lambda x: (len(x[0]), x[1]))
+    covering: list[tuple[str, int]] = []
+    out: set[int] = set()
+
+    def covers(p: str, text: str) -> bool:
+        q = _prefix(text)
+        if q is None:
+            words = fold(text).split()
+            if len(words) != 1 or is_cjk(text) or "*" in words[0]:
+                return False
+            q = words[0]
+        return q.startswith(p) and REST_RE.fullmatch(q, len(p)) is not None
+
+    for p, i in wild:  # shortest prefixes first: a wildcard only covers a later one
+        if any(covers(cp, terms[i].label) for cp, _ in covering):
+            out.add(i)
+        else:
+            covering.append((p, i))
+    heads = {i for _, i in covering}
+    for i in group:
+        t = terms[i]
+        if i in heads or i in out or t.case_sensitive or t.stem:
+            continue
+        texts = (t.label, *t.variants)
+        if all(any(covers(p, x) for p, _ in covering) for x in texts):
+            out.add(i)
+    return out

@@ -35,7 +35,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 
-from .categories import category_tree, count_distinct, nesting_terms
+from .categories import category_plan, category_tree, count_distinct, nesting_terms
 from .forms import FormMaker, TextForms
 from .model import Lexicon, LexiconError, Term
 from .patterns import (
@@ -128,7 +128,8 @@ class _Side:
         for scan, in_view in self.scans:
             if not in_view and norm.isascii():
                 continue  # no non-ASCII literal can occur
-            sink = self._sink(norm, 1 if in_view else 0, counts, spans, keep_all)
+            sink = self._sink(norm, 1 if in_view else 0, counts, spans, keep_all,
+                              exact, exact_hits.append)
             if in_view:
                 view = ascii_view(norm) if utf8 is None else ascii_view_utf8(utf8)
                 scan(view, exact, exact_hits.append, sink)
@@ -138,13 +139,18 @@ class _Side:
             for term in self.exact_terms[gid]:
                 counts[term] = counts.get(term, 0) + n
 
-    def _sink(self, norm: str, shift: int, counts: dict, spans: dict, keep_all: bool):
-        """The hit callback: ``end - shift`` is where the literal ends in ``norm``."""
+    def _sink(self, norm: str, shift: int, counts: dict, spans: dict, keep_all: bool,
+              exact: int, record):
+        """The hit callback: ``end - shift`` is where the literal ends in ``norm``; a
+        literal ``gid < exact`` is only recorded (one Python call per hit, not two)."""
         groups, n = self.groups, len(norm)
         seps, word_chars = SEPARATORS, ASCII_W
         word_start, word_end = starts_word, ends_word_or_possessive
 
         def sink(gid: int, _start: int, end: int, _flags: int = 0, _ctx: object = None) -> None:
+            if gid < exact:
+                record(gid)
+                return
             for code, tail, alen, pattern, fast, slot in groups[gid]:
                 e = end - shift - tail
                 s = e - alen
@@ -181,25 +187,14 @@ class _Side:
         return sink
 
 
-def _split(n_exact: int, record, sink):
-    """A hit callback recording exact literals (ids below ``n_exact``), confirming others."""
-
-    def hit(gid: int, start: int, end: int, flags: int = 0, ctx: object = None) -> None:
-        if gid < n_exact:
-            record(gid)
-        else:
-            sink(gid, start, end)
-
-    return hit
-
-
 def _scanner(engine: str, ids: dict[str, int], in_view: bool):
     """A function (text, exact, record, sink, utf8) scanning for the literals ``ids``.
 
     A hit of literal ``gid`` calls ``record(gid)`` if ``gid < exact``, else
-    ``sink(gid, 0, end)``. The view is ``bytes`` with one byte per character; the text
-    itself is a ``str``, which hyperscan scans as UTF-8: its byte offsets are converted to
-    character offsets for the hits that go to ``sink`` (``utf8``: its UTF-8, if at hand).
+    ``sink(gid, 0, end)`` (the view's scan leaves both to ``sink``, which records). The
+    view is ``bytes`` with one byte per character; the text itself is a ``str``, which
+    hyperscan scans as UTF-8: its byte offsets are converted to character offsets for the
+    hits that go to ``sink`` (``utf8``: its UTF-8, if at hand).
     """
     if engine == "aho":
         import ahocorasick
@@ -220,7 +215,7 @@ def _scanner(engine: str, ids: dict[str, int], in_view: bool):
     db = _hyperscan_database(ids)
     if in_view:
         def scan_view(data: bytes, exact: int, record, sink, _utf8: bytes | None = None) -> None:
-            db.scan(data, match_event_handler=_split(exact, record, sink) if exact else sink)
+            db.scan(data, match_event_handler=sink)
 
         return scan_view
 
@@ -283,8 +278,15 @@ class Matcher:
         problems: list[str] = []
         #: (lexicon name, category path) at every level of each lexicon's tree
         self.categories, self.term_categories = category_tree(self.lexicons)
-        #: terms whose spans the category totals need (see monitor.lexicon.categories)
-        self.nesting = nesting_terms(self.lexicons)
+        #: terms whose category totals are not just their counts added to every level of
+        #: their path (see monitor.lexicon.categories): :meth:`tally_parts` gives them
+        plan = category_plan(self.lexicons, self.categories, nesting_terms(self.lexicons))
+        self.nesting = frozenset(t for t, (spans, plain) in plan.items()
+                                 if spans or len(plain) != len(self.term_categories[t]))
+        # per nesting term: the categories needing its spans, those its count adds to
+        self._span_cats = {t: spans for t, (spans, _) in plan.items() if spans}
+        self._plain_cats = {t: plain for t, (_, plain) in plan.items()
+                            if plain and t in self.nesting}
         for number, lexicon in enumerate(self.lexicons):
             for term in lexicon.terms:
                 index = len(self.terms)
@@ -299,7 +301,7 @@ class Matcher:
                         and patterns[0].overlap_free)
                 if free:
                     self._free.add(index)
-                simple = free and index not in self.nesting
+                simple = free and index not in self._span_cats
                 for pattern, is_except in zip(patterns, excepts, strict=True):
                     entries[pattern.case_sensitive].append(
                         (pattern, index if simple else -1, 2 * index + is_except))
@@ -352,15 +354,22 @@ class Matcher:
             if forms is None:
                 text = text.decode("utf-8", "replace")
         counts, spans = self._collect(text, keep_all=False, forms=forms)
-        of_term, nesting = self.term_categories, self.nesting
+        span_cats, plain_cats = self._span_cats, self._plain_cats
         cat_spans: dict[int, list[tuple[int, int]]] = {}
         for term, found in self._resolve(spans):
             if found:
                 counts[term] = counts.get(term, 0) + len(found)
-                if term in nesting:
-                    for c in of_term[term]:
-                        cat_spans.setdefault(c, []).extend(found)
-        return counts, {c: count_distinct(found) for c, found in cat_spans.items()}
+                for c in span_cats.get(term, ()):
+                    if c in cat_spans:
+                        cat_spans[c] += found
+                    else:
+                        cat_spans[c] = list(found)
+        categories = {c: count_distinct(found) for c, found in cat_spans.items()}
+        for term in plain_cats.keys() & counts.keys():
+            n = counts[term]
+            for c in plain_cats[term]:
+                categories[c] = categories.get(c, 0) + n
+        return counts, categories
 
     def category_counts(self, text: str) -> dict[int, int]:
         """Occurrences per category index, from every match's span (the reference for
