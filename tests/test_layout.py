@@ -16,7 +16,7 @@ import pytest
 import monitor
 
 STAGES: list[tuple[str, ...]] = [
-    ("monitor.documents", "monitor.text", "monitor.dates"),
+    ("monitor.documents", "monitor.text", "monitor.dates", "monitor.workers"),
     ("monitor.sources",),
     ("monitor.store",),
     ("monitor.lexicon",),

@@ -17,6 +17,7 @@ from pathlib import Path
 import click
 
 from ..store import Database, StoreError, default_db_path, describe
+from ..workers import WorkerLost
 
 
 class Context:
@@ -114,6 +115,9 @@ class MonitorGroup(click.Group):
                 sys.stderr.flush()
                 os._exit(code)
             ctx.exit(code)
+        except WorkerLost as exc:  # the run that lost it is already marked failed
+            fail(str(exc))
+            ctx.exit(1)
         except BrokenPipeError:
             # the reader stopped reading (head, less): not an error; keep Python quiet too
             devnull = os.open(os.devnull, os.O_WRONLY)

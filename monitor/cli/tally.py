@@ -61,13 +61,14 @@ def tally(obj: Context, names: tuple[str, ...], workers: int | None) -> None:
 def _run_tally(obj: Context, lexicons: list, workers: int | None):
     from ..store import StoreError
     from ..tally import tally_documents
+    from ..workers import WorkerLost
 
     run_id = obj.db.start_run("tally " + " ".join(lex.name for lex in lexicons))
     try:
         total = obj.db.document_count()
         with progress_bar(total, "tally") as bar:
             report = tally_documents(obj.db, lexicons, workers=workers, progress=bar.update)
-    except ValueError as exc:
+    except (ValueError, WorkerLost) as exc:
         obj.db.finish_run(run_id, failed=1, message=str(exc))
         fail(str(exc))
         sys.exit(1)

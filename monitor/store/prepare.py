@@ -11,13 +11,12 @@ values, computed by the same functions.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import multiprocessing.pool
 import os
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from ..text import content_hash, count_words, detect_language, normalise_text
+from ..workers import Workers
 from .search import cjk_pairs
 from .textscan import count_words as fast_count_words
 
@@ -104,16 +103,14 @@ class Preparer:
         if self._pool is None:
             _warm_up()  # what the workers use is imported here, once: forked, they share it
             gc.freeze()  # and the collector does not copy those pages in every worker
-            methods = multiprocessing.get_all_start_methods()
-            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-            self._pool = _Pool(self.workers, _init_worker, context=context)
-        return self._pool.imap(prepare, items, chunksize=WORKER_CHUNK)
+            self._pool = Workers(self.workers, name="ingest", hint=(
+                "the documents stored so far stay: run monitor ingest again"))
+        return self._pool.imap(_prepare_chunk, items, chunksize=WORKER_CHUNK)
 
     def close(self) -> None:
         self._ahead = []
         if self._pool is not None:
             self._pool.terminate()
-            self._pool.join()
             self._pool = None
             gc.unfreeze()
 
@@ -122,17 +119,6 @@ class Preparer:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-class _Pool(multiprocessing.pool.Pool):
-    """A pool whose worker-maintaining thread wakes when a worker ends or the pool
-    changes state, not whenever a result waits in the queue: the standard one also waits
-    on the result pipe, and while a result sits there unread it loops at once (polling
-    every worker), taking CPU and the GIL from this process's inserts (1.3 s of CPU over
-    the UN corpus)."""
-
-    def _get_sentinels(self) -> list:
-        return [self._change_notifier._reader]
 
 
 def _take(items: list[tuple[str, bool, bool]], index: dict[int, int], ahead: list,
@@ -160,12 +146,8 @@ def _warm_up() -> None:
     detect_language("a few words to detect")  # loads CLD2
 
 
-def _init_worker() -> None:
-    """Workers leave Ctrl-C to the parent, which ends them: one message, no tracebacks."""
-    import signal
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+def _prepare_chunk(items: list[tuple[str, bool, bool]]) -> list[Prepared]:
+    return [prepare(item) for item in items]
 
 
 def prepare_all(preparer: Preparer | None, items: Iterable[tuple[str, bool, bool]]

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import gc
 import json
-import multiprocessing
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -20,6 +19,8 @@ from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
+
+from ..workers import Workers
 
 if TYPE_CHECKING:
     from ..lexicon import Lexicon, Matcher
@@ -113,38 +114,28 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
         for chunk in chunks:
             yield scanner.rows(chunk, read_utf8(conn, chunk))
         return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     _worker_scanner = scanner
     gc.freeze()  # forked workers share the parent's objects: the collector would copy them
     try:
         # signals held from before the fork (a Ctrl-C inside the fork's hooks is lost) until
-        # the pool is gone
-        before = set(multiprocessing.active_children())
-        with _signals_deferred() as stopped, context.Pool(
+        # the workers are gone
+        with _signals_deferred() as stopped, Workers(
                 workers, _init_worker,
-                (list(group), scanner.term_ids, scanner.category_ids, db_path)) as pool:
-            mine = [p for p in multiprocessing.active_children() if p not in before]
-            waiting: deque = deque()
+                (list(group), scanner.term_ids, scanner.category_ids, db_path),
+                name="tally", hint="the counts stored so far stay: run monitor tally again",
+                poll=stopped) as pool:
+            waiting: deque[int] = deque()
             todo = iter(chunks)
             for chunk in todo:
-                waiting.append(pool.apply_async(_scan_chunk, (chunk,)))
+                waiting.append(pool.submit(_scan_chunk, chunk))
                 if len(waiting) >= 2 * workers + ahead:
                     break
             while waiting:
-                result = waiting.popleft()
-                while True:
-                    stopped()  # a Ctrl-C or SIGTERM is raised here, outside the pool
-                    try:
-                        rows = result.get(timeout=0.25)
-                        break
-                    except multiprocessing.TimeoutError:
-                        stopped()
-                        _raise_if_lost(mine)  # its chunk would never come back
+                rows = pool.result(waiting.popleft())
                 nxt = next(todo, None)
                 if nxt is not None:
-                    waiting.append(pool.apply_async(_scan_chunk, (nxt,)))
-                stopped()
+                    waiting.append(pool.submit(_scan_chunk, nxt))
+                stopped()  # a Ctrl-C or SIGTERM is raised here, between chunks
                 yield rows
             stopped()
     finally:
@@ -152,29 +143,14 @@ def scan(db_path: str, conn, scanner: Scanner, group: Sequence[Lexicon], pending
         gc.unfreeze()
 
 
-class WorkerLost(ValueError):
-    """A worker process died during the tally (killed: out of memory, a signal)."""
-
-
-def _raise_if_lost(workers: list) -> None:
-    for process in workers:
-        code = process.exitcode
-        if code is not None:
-            import signal
-
-            how = f"killed by {signal.Signals(-code).name}" if code < 0 else f"exit code {code}"
-            raise WorkerLost(f"tally worker process {process.pid} ended before its work was "
-                             f"done ({how}); the counts stored so far stay: run monitor tally "
-                             "again")
-
-
 @contextmanager
 def _signals_deferred() -> Iterator[Callable[[], None]]:
-    """Hold Ctrl-C and SIGTERM while the pool's code runs; ``stopped()`` raises them.
+    """Hold Ctrl-C and SIGTERM while the workers start and the parent talks to them;
+    ``stopped()`` raises them.
 
-    An exception raised from a signal handler inside the pool's locks (apply_async, get)
-    leaves them held, and the pool's teardown then waits for ever; raised at ``stopped()``
-    it unwinds with no lock held. The handlers in place before (the CLI's) do the raising.
+    One that comes inside the fork's hooks would be lost, and one raised while a task is
+    half-written to a worker's pipe would leave it unreadable; raised at ``stopped()`` it
+    unwinds between messages. The handlers in place before (the CLI's) do the raising.
     """
     import signal
     import threading
@@ -201,21 +177,13 @@ def _signals_deferred() -> Iterator[Callable[[], None]]:
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-    stopped()  # one that came during the pool's teardown
+    stopped()  # one that came while the workers were ended
 
 
 def _init_worker(group: list[Lexicon], term_ids: list[int], category_ids: list[int],
                  db_path: str) -> None:
-    """Build the scanner in a spawned worker (a forked one inherits the parent's).
-
-    Workers leave Ctrl-C to the parent (which stops the pool) and die quietly when it
-    terminates them, so an interrupted tally prints one line, not a traceback per worker.
-    """
-    import signal
+    """Build the scanner in a spawned worker (a forked one inherits the parent's)."""
     import sqlite3
-
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
     global _worker_scanner, _worker_conn
     if _worker_scanner is None:

@@ -1,0 +1,256 @@
+"""Worker processes that share no lock: a killed worker never stops the others or the parent.
+
+``multiprocessing.Pool`` hands tasks out through one queue guarded by a lock shared by all
+workers; a worker killed while it holds that lock (a SIGTERM to the whole process group,
+as ``systemd`` sends on stop, reaches idle workers waiting for work) leaves it held, and
+the pool's teardown then waits for it for ever. Here each worker has its own pair of
+pipes: the parent writes a task to one worker's pipe and reads results from each
+worker's, so the death of a worker is only an end of file, reported as
+:class:`WorkerLost`. In each worker a reader thread takes tasks off its pipe as they come
+and a sender thread sends results back, so neither side ever waits for the other to read
+while it writes.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import queue
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from multiprocessing.connection import Connection, wait
+from typing import Any
+
+_STOPS = {signal.SIGINT, signal.SIGTERM}
+#: How often a waiting parent calls its ``poll`` callback (seconds).
+POLL_SECONDS = 0.25
+
+
+class WorkerLost(RuntimeError):
+    """A worker process ended before its work was done (killed, out of memory)."""
+
+
+class Workers:
+    """``processes`` worker processes; each runs ``initializer(*initargs)`` once, then the
+    tasks it is given. A context manager that ends them.
+
+    ``name`` and ``hint`` make the one-line message of :class:`WorkerLost`; ``poll`` is
+    called while the parent waits (a place to raise a held Ctrl-C).
+    """
+
+    def __init__(self, processes: int, initializer: Callable[..., None] | None = None,
+                 initargs: tuple = (), *, name: str = "worker", hint: str = "",
+                 poll: Callable[[], None] | None = None, context: Any = None) -> None:
+        if context is None:
+            methods = multiprocessing.get_all_start_methods()
+            context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self.name, self.hint, self._poll = name, hint, poll or (lambda: None)
+        self._next = 0
+        self._results: dict[int, tuple[bool, Any]] = {}
+        self._owner: dict[int, int] = {}  # task -> worker index, while out
+        self._dropped: set[int] = set()  # tasks out whose results nobody will read
+        self._tasks: list[Connection] = []
+        self._replies: list[Connection] = []
+        self._processes: list = []
+        try:
+            for _ in range(max(processes, 1)):
+                task_read, task_write = context.Pipe(duplex=False)
+                reply_read, reply_write = context.Pipe(duplex=False)
+                process = context.Process(target=_serve, daemon=True, args=(
+                    task_read, reply_write, initializer, initargs))
+                # Ctrl-C and SIGTERM held over the fork: one that came before the worker
+                # set its own handlers would run the parent's there (a traceback)
+                held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+                try:
+                    process.start()
+                finally:
+                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
+                task_read.close()
+                reply_write.close()
+                self._tasks.append(task_write)
+                self._replies.append(reply_read)
+                self._processes.append(process)
+        except BaseException:
+            self.terminate()
+            raise
+
+    @property
+    def pids(self) -> list[int]:
+        return [p.pid for p in self._processes]
+
+    def submit(self, func: Callable[..., Any], *args: Any) -> int:
+        """Queue ``func(*args)`` on the least busy worker; returns the task's number."""
+        loads = [0] * len(self._processes)
+        for worker in self._owner.values():
+            loads[worker] += 1
+        worker = loads.index(min(loads))
+        task = self._next
+        self._next += 1
+        try:
+            self._tasks[worker].send((task, func, args))
+        except (BrokenPipeError, ConnectionResetError, EOFError):
+            self._lost(worker)
+        self._owner[task] = worker
+        return task
+
+    def result(self, task: int) -> Any:
+        """The value of task ``task`` (raising what it raised), waiting for it as needed."""
+        while task not in self._results:
+            if task not in self._owner:
+                raise KeyError(f"no task {task} is out")
+            self._poll()
+            ready = wait(self._replies, timeout=POLL_SECONDS)
+            self._poll()
+            for reply in ready:
+                worker = self._replies.index(reply)
+                try:
+                    done, ok, value = reply.recv()
+                except (EOFError, OSError):
+                    self._lost(worker)
+                self._owner.pop(done, None)
+                if done in self._dropped:
+                    self._dropped.discard(done)
+                else:
+                    self._results[done] = (ok, value)
+        ok, value = self._results.pop(task)
+        if not ok:
+            raise value
+        return value
+
+    def imap(self, func: Callable[[list], list], items: Iterable[Any],
+             chunksize: int = 1) -> Iterator[Any]:
+        """``func(chunk)`` for each chunk of ``items``, every chunk submitted now; the
+        results of each item in order, as they come. ``func`` maps a list to a list."""
+        items = list(items)
+        tasks = [self.submit(func, items[i:i + chunksize])
+                 for i in range(0, len(items), chunksize)]
+        return _InOrder(self, tasks)
+
+    def forget(self, task: int) -> None:
+        """Drop task ``task``'s result, now or when it comes."""
+        if self._results.pop(task, None) is None and task in self._owner:
+            self._dropped.add(task)
+
+    def _lost(self, worker: int) -> None:
+        process = self._processes[worker]
+        process.join(timeout=1)
+        code = process.exitcode
+        if code is None:
+            how = "its pipe closed"
+        elif code < 0:
+            how = f"killed by {signal.Signals(-code).name}"
+            # a signal to the whole process group may reach this process a moment after
+            # it ended the worker: then it is that signal the user sees, not the loss
+            time.sleep(0.05)
+            self._poll()
+        else:
+            how = f"exit code {code}"
+        self.terminate()
+        hint = f"; {self.hint}" if self.hint else ""
+        raise WorkerLost(f"{self.name} worker process {process.pid} ended before its work "
+                         f"was done ({how}){hint}")
+
+    def close(self) -> None:
+        """Let the workers finish what they were given, then end them."""
+        for conn in self._tasks:
+            try:
+                conn.send(None)
+            except OSError:
+                pass
+        for process in self._processes:
+            process.join(timeout=5)
+        self.terminate()
+
+    def terminate(self) -> None:
+        """End the workers now (work still out is dropped)."""
+        for process in self._processes:
+            if process.exitcode is None:
+                process.kill()
+        for process in self._processes:
+            process.join()
+        for conn in self._tasks + self._replies:
+            conn.close()
+        self._processes, self._tasks, self._replies = [], [], []
+        self._owner.clear()
+        self._results.clear()
+
+    def __enter__(self) -> Workers:
+        return self
+
+    def __exit__(self, kind: object, *exc: object) -> None:
+        if kind is None:
+            self.close()
+        else:
+            self.terminate()
+
+
+class _InOrder:
+    """The results of an :meth:`Workers.imap`, item by item; those never read are
+    dropped when it goes (a batch stored without them), not kept by the workers."""
+
+    def __init__(self, workers: Workers, tasks: list[int]) -> None:
+        self._workers, self._tasks = workers, tasks
+        self._at = 0
+        self._chunk: Iterator[Any] = iter(())
+
+    def __iter__(self) -> _InOrder:
+        return self
+
+    def __next__(self) -> Any:
+        while True:
+            for value in self._chunk:
+                return value
+            if self._at >= len(self._tasks):
+                raise StopIteration
+            self._at += 1
+            self._chunk = iter(self._workers.result(self._tasks[self._at - 1]))
+
+    def __del__(self) -> None:
+        for task in self._tasks[self._at:]:
+            self._workers.forget(task)
+
+
+def _serve(tasks: Connection, replies: Connection, initializer: Callable[..., None] | None,
+           initargs: tuple) -> None:
+    """A worker: Ctrl-C is the parent's to handle, SIGTERM ends it quietly at once."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held since the fork
+    if initializer is not None:
+        initializer(*initargs)
+    inbox: queue.SimpleQueue = queue.SimpleQueue()
+    outbox: queue.SimpleQueue = queue.SimpleQueue()
+
+    def read() -> None:
+        while True:
+            try:
+                message = tasks.recv()
+            except (EOFError, OSError):
+                message = None
+            inbox.put(message)
+            if message is None:
+                return
+
+    def send() -> None:
+        while (reply := outbox.get()) is not None:
+            try:
+                replies.send(reply)
+            except (BrokenPipeError, ConnectionResetError):
+                os._exit(0)  # the parent is gone
+            except Exception as exc:  # a value or an error that does not pickle
+                replies.send((reply[0], False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+    threading.Thread(target=read, daemon=True).start()
+    sender = threading.Thread(target=send, daemon=True)
+    sender.start()
+    while (message := inbox.get()) is not None:
+        task, func, args = message
+        try:
+            outbox.put((task, True, func(*args)))
+        except Exception as exc:
+            outbox.put((task, False, exc))
+    outbox.put(None)
+    sender.join()
+    os._exit(0)  # no interpreter teardown: the reader thread may still wait on its pipe

@@ -1,0 +1,116 @@
+"""Worker processes with their own pipes: results in order, errors carried back, and a
+killed worker (busy or idle, alone or with all the others) an error, never a hang."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pytest
+
+from monitor.workers import WorkerLost, Workers
+
+
+def _square_all(items: list[int]) -> list[int]:
+    return [i * i for i in items]
+
+
+def _fail_on(value: int) -> int:
+    if value == 3:
+        raise ValueError("three is not allowed")
+    return value
+
+
+def _slow(seconds: float) -> float:
+    time.sleep(seconds)
+    return seconds
+
+
+def _pid() -> int:
+    return os.getpid()
+
+
+def test_results_come_back_in_order_from_every_worker():
+    with Workers(2) as workers:
+        assert list(workers.imap(_square_all, range(200), chunksize=7)) == [
+            i * i for i in range(200)]
+        assert workers.result(workers.submit(_slow, 0.05)) == 0.05
+        tasks = [workers.submit(_pid) for _ in range(6)]
+        seen = [workers.result(t) for t in tasks]
+        assert set(seen) == set(workers.pids) and len(workers.pids) == 2
+
+
+def test_an_error_in_a_task_is_raised_in_the_parent_and_the_workers_go_on():
+    with Workers(2) as workers:
+        tasks = [workers.submit(_fail_on, i) for i in range(6)]
+        assert workers.result(tasks[0]) == 0
+        with pytest.raises(ValueError, match="three is not allowed"):
+            workers.result(tasks[3])
+        assert [workers.result(t) for t in tasks[4:]] == [4, 5]
+
+
+def test_results_of_an_abandoned_imap_are_dropped_not_kept():
+    with Workers(2) as workers:
+        left = workers.imap(_square_all, range(100), chunksize=10)
+        assert next(left) == 0
+        del left
+        assert list(workers.imap(_square_all, range(40), chunksize=1)) == [
+            i * i for i in range(40)]  # after those, on both workers
+        assert workers._results == {} and not workers._dropped  # noqa: SLF001
+
+
+def test_a_worker_killed_while_busy_is_one_error_naming_it():
+    with Workers(2, name="tally", hint="run it again") as workers:
+        task = workers.submit(_slow, 30)
+        time.sleep(0.5)
+        victim = workers.pids[workers._owner[task]]  # noqa: SLF001
+        os.kill(victim, signal.SIGKILL)
+        started = time.monotonic()
+        with pytest.raises(WorkerLost) as lost:
+            workers.result(task)
+        assert time.monotonic() - started < 5
+        assert str(lost.value) == (f"tally worker process {victim} ended before its work was "
+                                   "done (killed by SIGKILL); run it again")
+
+
+PARENT = textwrap.dedent("""
+    import sys, time
+    sys.path.insert(0, {tests!r})
+    from test_workers import _slow
+    from monitor.workers import Workers, WorkerLost
+    with Workers(2) as workers:
+        print(*workers.pids, flush=True)
+        try:
+            workers.result(workers.submit(_slow, 60))
+        except WorkerLost as exc:
+            print("lost:", exc, flush=True)
+            sys.exit(3)
+""")
+
+
+@pytest.mark.parametrize("round_", range(3))
+def test_a_sigterm_to_the_whole_process_group_ends_it_at_once(tmp_path, round_):
+    """The standard Pool hangs here: an idle worker dies holding the task queue's lock.
+    The parent, with SIGTERM's default action, dies too; with none (ignored), it sees the
+    workers gone and says so."""
+    child = subprocess.Popen(
+        [sys.executable, "-c", "import signal; signal.signal(signal.SIGTERM, signal.SIG_IGN)\n"
+         + PARENT.format(tests=os.path.dirname(__file__))],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        cwd=os.path.dirname(os.path.dirname(__file__)))
+    pids = [int(p) for p in child.stdout.readline().split()]
+    assert len(pids) == 2
+    time.sleep(0.1 * round_)
+    os.killpg(child.pid, signal.SIGTERM)  # idle worker and busy worker alike
+    try:
+        out, err = child.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(child.pid, signal.SIGKILL)
+        pytest.fail("the parent hung after its workers were terminated")
+    assert child.returncode == 3, err
+    assert "ended before its work was done (killed by SIGTERM)" in out
+    assert "Traceback" not in err
