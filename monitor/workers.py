@@ -6,9 +6,11 @@ as ``systemd`` sends on stop, reaches idle workers waiting for work) leaves it h
 the pool's teardown then waits for it for ever. Here each worker has its own pair of
 pipes: the parent writes a task to one worker's pipe and reads results from each
 worker's, so the death of a worker is only an end of file, reported as
-:class:`WorkerLost`. In each worker a reader thread takes tasks off its pipe as they come
-and a sender thread sends results back, so neither side ever waits for the other to read
-while it writes.
+:class:`WorkerLost`; and the death of the parent is an end of file for its workers, which
+then end. In each worker a reader thread takes tasks off its pipe as they come and a
+sender thread sends results back, so neither side ever waits for the other to read while
+it writes. Every message is a task number and a pickle, so one that does not unpickle
+fails its own task only.
 """
 
 from __future__ import annotations
@@ -17,15 +19,43 @@ import multiprocessing
 import os
 import queue
 import signal
+import struct
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from multiprocessing.connection import Connection, wait
+from multiprocessing.reduction import ForkingPickler
 from typing import Any
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}
+_HEADER = struct.Struct("<q?")  # task number, ok
 #: How often a waiting parent calls its ``poll`` callback (seconds).
 POLL_SECONDS = 0.25
+
+
+def _pack(task: int, ok: bool, value: Any) -> bytes:
+    return _HEADER.pack(task, ok) + ForkingPickler.dumps(value)
+
+
+def _unpack(message: bytes) -> tuple[int, bool, Any]:
+    """(task, ok, value); a value that does not unpickle is that task's error."""
+    task, ok = _HEADER.unpack_from(message)
+    try:
+        return task, ok, ForkingPickler.loads(memoryview(message)[_HEADER.size:])
+    except Exception as exc:
+        return task, False, RuntimeError(f"{type(exc).__name__}: {exc}")
+
+
+def _block_stops() -> Any:
+    """Hold Ctrl-C and SIGTERM in this thread (where the platform can); the old mask."""
+    if hasattr(signal, "pthread_sigmask"):
+        return signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    return None
+
+
+def _restore(mask: Any) -> None:
+    if mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
 
 
 class WorkerLost(RuntimeError):
@@ -54,24 +84,30 @@ class Workers:
         self._tasks: list[Connection] = []
         self._replies: list[Connection] = []
         self._processes: list = []
+        fork = context.get_start_method() == "fork"
         try:
             for _ in range(max(processes, 1)):
                 task_read, task_write = context.Pipe(duplex=False)
                 reply_read, reply_write = context.Pipe(duplex=False)
+                # a forked child holds every descriptor of the parent: it closes the
+                # parent's ends of its pipes and of its elder siblings', which would keep
+                # them open after the parent died
+                inherited = [task_write, reply_read, *self._tasks, *self._replies] if fork else []
                 process = context.Process(target=_serve, daemon=True, args=(
-                    task_read, reply_write, initializer, initargs))
-                # Ctrl-C and SIGTERM held over the fork: one that came before the worker
-                # set its own handlers would run the parent's there (a traceback)
-                held = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+                    task_read, reply_write, initializer, initargs, inherited))
+                # Ctrl-C and SIGTERM held over the fork (one that came before the worker
+                # set its own handlers would run the parent's there) and until the worker
+                # is on the lists terminate() ends
+                held = _block_stops()
                 try:
                     process.start()
+                    self._tasks.append(task_write)
+                    self._replies.append(reply_read)
+                    self._processes.append(process)
                 finally:
-                    signal.pthread_sigmask(signal.SIG_SETMASK, held)
-                task_read.close()
-                reply_write.close()
-                self._tasks.append(task_write)
-                self._replies.append(reply_read)
-                self._processes.append(process)
+                    task_read.close()
+                    reply_write.close()
+                    _restore(held)
         except BaseException:
             self.terminate()
             raise
@@ -89,7 +125,7 @@ class Workers:
         task = self._next
         self._next += 1
         try:
-            self._tasks[worker].send((task, func, args))
+            self._tasks[worker].send_bytes(_pack(task, True, (func, args)))
         except (BrokenPipeError, ConnectionResetError, EOFError):
             self._lost(worker)
         self._owner[task] = worker
@@ -106,9 +142,10 @@ class Workers:
             for reply in ready:
                 worker = self._replies.index(reply)
                 try:
-                    done, ok, value = reply.recv()
+                    message = reply.recv_bytes()
                 except (EOFError, OSError):
                     self._lost(worker)
+                done, ok, value = _unpack(message)
                 self._owner.pop(done, None)
                 if done in self._dropped:
                     self._dropped.discard(done)
@@ -124,8 +161,14 @@ class Workers:
         """``func(chunk)`` for each chunk of ``items``, every chunk submitted now; the
         results of each item in order, as they come. ``func`` maps a list to a list."""
         items = list(items)
-        tasks = [self.submit(func, items[i:i + chunksize])
-                 for i in range(0, len(items), chunksize)]
+        tasks: list[int] = []
+        try:
+            for i in range(0, len(items), chunksize):
+                tasks.append(self.submit(func, items[i:i + chunksize]))
+        except BaseException:
+            for task in tasks:
+                self.forget(task)
+            raise
         return _InOrder(self, tasks)
 
     def forget(self, task: int) -> None:
@@ -135,33 +178,42 @@ class Workers:
 
     def _lost(self, worker: int) -> None:
         process = self._processes[worker]
-        process.join(timeout=1)
-        code = process.exitcode
-        if code is None:
-            how = "its pipe closed"
-        elif code < 0:
-            how = f"killed by {signal.Signals(-code).name}"
-            # a signal to the whole process group may reach this process a moment after
-            # it ended the worker: then it is that signal the user sees, not the loss
-            time.sleep(0.05)
-            self._poll()
-        else:
-            how = f"exit code {code}"
-        self.terminate()
+        try:
+            process.join(timeout=1)
+            code = process.exitcode
+            if code is None:
+                how = "its pipe closed"
+            elif code < 0:
+                try:
+                    how = f"killed by {signal.Signals(-code).name}"
+                except ValueError:
+                    how = f"killed by signal {-code}"
+                # a signal to the whole process group may reach this process a moment
+                # after it ended the worker: then it is that signal the user sees
+                time.sleep(0.05)
+                self._poll()
+            else:
+                how = f"exit code {code}"
+        finally:
+            self.terminate()
         hint = f"; {self.hint}" if self.hint else ""
         raise WorkerLost(f"{self.name} worker process {process.pid} ended before its work "
                          f"was done ({how}){hint}")
 
     def close(self) -> None:
-        """Let the workers finish what they were given, then end them."""
-        for conn in self._tasks:
-            try:
-                conn.send(None)
-            except OSError:
-                pass
-        for process in self._processes:
-            process.join(timeout=5)
-        self.terminate()
+        """End the workers: at once if work is still out (its results would be dropped),
+        else once they have seen the end of their tasks."""
+        try:
+            if not self._owner:
+                for conn in self._tasks:
+                    try:
+                        conn.close()  # the end of file ends the worker
+                    except OSError:
+                        pass
+                for process in self._processes:
+                    process.join(timeout=5)
+        finally:
+            self.terminate()
 
     def terminate(self) -> None:
         """End the workers now (work still out is dropped)."""
@@ -171,7 +223,10 @@ class Workers:
         for process in self._processes:
             process.join()
         for conn in self._tasks + self._replies:
-            conn.close()
+            try:
+                conn.close()
+            except OSError:
+                pass
         self._processes, self._tasks, self._replies = [], [], []
         self._owner.clear()
         self._results.clear()
@@ -205,7 +260,12 @@ class _InOrder:
             if self._at >= len(self._tasks):
                 raise StopIteration
             self._at += 1
-            self._chunk = iter(self._workers.result(self._tasks[self._at - 1]))
+            try:
+                self._chunk = iter(self._workers.result(self._tasks[self._at - 1]))
+            except BaseException:  # the items after a failed chunk are not given either
+                self.__del__()
+                self._at = len(self._tasks)
+                raise
 
     def __del__(self) -> None:
         for task in self._tasks[self._at:]:
@@ -213,44 +273,50 @@ class _InOrder:
 
 
 def _serve(tasks: Connection, replies: Connection, initializer: Callable[..., None] | None,
-           initargs: tuple) -> None:
-    """A worker: Ctrl-C is the parent's to handle, SIGTERM ends it quietly at once."""
+           initargs: tuple, inherited: list[Connection]) -> None:
+    """A worker: Ctrl-C is the parent's to handle, SIGTERM ends it quietly at once, and so
+    does the end of its tasks (the parent closed them, or died)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
-    signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held since the fork
+    if hasattr(signal, "pthread_sigmask"):
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held since the fork
+    for conn in inherited:
+        conn.close()
     if initializer is not None:
         initializer(*initargs)
     inbox: queue.SimpleQueue = queue.SimpleQueue()
     outbox: queue.SimpleQueue = queue.SimpleQueue()
 
     def read() -> None:
-        while True:
-            try:
-                message = tasks.recv()
-            except (EOFError, OSError):
-                message = None
-            inbox.put(message)
-            if message is None:
-                return
+        try:
+            while True:
+                inbox.put(tasks.recv_bytes())
+        except BaseException:  # the end of file, or a broken pipe
+            inbox.put(None)
 
     def send() -> None:
         while (reply := outbox.get()) is not None:
             try:
-                replies.send(reply)
-            except (BrokenPipeError, ConnectionResetError):
-                os._exit(0)  # the parent is gone
+                message = _pack(*reply)
             except Exception as exc:  # a value or an error that does not pickle
-                replies.send((reply[0], False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+                message = _pack(reply[0], False, RuntimeError(f"{type(exc).__name__}: {exc}"))
+            try:
+                replies.send_bytes(message)
+            except OSError:
+                os._exit(0)  # the parent is gone
 
     threading.Thread(target=read, daemon=True).start()
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
     while (message := inbox.get()) is not None:
-        task, func, args = message
+        task, _, call = _unpack(message)
         try:
+            if isinstance(call, BaseException):  # it did not unpickle
+                raise call
+            func, args = call
             outbox.put((task, True, func(*args)))
         except Exception as exc:
             outbox.put((task, False, exc))
     outbox.put(None)
     sender.join()
-    os._exit(0)  # no interpreter teardown: the reader thread may still wait on its pipe
+    os._exit(0)  # no interpreter teardown: nothing is left to do

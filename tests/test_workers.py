@@ -114,3 +114,84 @@ def test_a_sigterm_to_the_whole_process_group_ends_it_at_once(tmp_path, round_):
     assert child.returncode == 3, err
     assert "ended before its work was done (killed by SIGTERM)" in out
     assert "Traceback" not in err
+
+
+class _Unloadable:
+    """Pickles, but does not unpickle (as an exception whose __init__ takes two values)."""
+
+    def __reduce__(self):
+        return (_refuse, ())
+
+
+def _refuse():
+    raise ValueError("cannot rebuild")
+
+
+def _identity(value):
+    return value
+
+
+def test_a_message_that_does_not_unpickle_fails_its_own_task_only():
+    with Workers(2) as workers:
+        sent = workers.submit(_identity, _Unloadable())  # fails in the worker
+        back = workers.submit(_refuse_later)  # its value fails in the parent
+        fine = workers.submit(_identity, 7)
+        for task in (sent, back):
+            with pytest.raises(RuntimeError, match="cannot rebuild"):
+                workers.result(task)
+        assert workers.result(fine) == 7
+
+
+def _refuse_later():
+    return _Unloadable()
+
+
+def test_after_a_failed_chunk_imap_stops_instead_of_skipping_it():
+    with Workers(2) as workers:
+        results = workers.imap(_fail_chunk, range(8), chunksize=2)
+        assert [next(results), next(results)] == [0, 1]
+        with pytest.raises(ValueError):
+            next(results)
+        with pytest.raises(StopIteration):
+            next(results)
+        assert list(workers.imap(_fail_chunk, [5, 6])) == [5, 6]
+
+
+def _fail_chunk(chunk: list[int]) -> list[int]:
+    if 3 in chunk:
+        raise ValueError("three")
+    return chunk
+
+
+ORPHAN = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from test_workers import _slow
+    from monitor.workers import Workers
+    workers = Workers(3)
+    tasks = [workers.submit(_slow, 0.2) for _ in range(3)]
+    print(*workers.pids, flush=True)
+    import time
+    time.sleep(60)
+""")
+
+
+def test_workers_end_when_their_parent_is_killed():
+    """A forked worker holds copies of the parent's pipe ends unless it closes them: then
+    it never saw the end of its tasks and outlived a SIGKILLed parent for ever."""
+    child = subprocess.Popen([sys.executable, "-c", ORPHAN.format(
+        tests=os.path.dirname(__file__))], stdout=subprocess.PIPE, text=True,
+        cwd=os.path.dirname(os.path.dirname(__file__)))
+    pids = [int(p) for p in child.stdout.readline().split()]
+    assert len(pids) == 3
+    child.kill()
+    child.wait()
+    deadline = time.monotonic() + 10
+    alive = pids
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.1)
+        alive = [p for p in pids if os.path.exists(f"/proc/{p}")
+                 and open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"]
+    for pid in alive:
+        os.kill(pid, signal.SIGKILL)
+    assert not alive, "workers outlived their parent"
