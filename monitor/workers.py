@@ -263,13 +263,16 @@ class _InOrder:
             try:
                 self._chunk = iter(self._workers.result(self._tasks[self._at - 1]))
             except BaseException:  # the items after a failed chunk are not given either
-                self.__del__()
-                self._at = len(self._tasks)
+                self._forget_rest()
                 raise
 
-    def __del__(self) -> None:
+    def _forget_rest(self) -> None:
         for task in self._tasks[self._at:]:
             self._workers.forget(task)
+        self._at = len(self._tasks)
+
+    def __del__(self) -> None:
+        self._forget_rest()
 
 
 def _serve(tasks: Connection, replies: Connection, initializer: Callable[..., None] | None,
@@ -305,9 +308,9 @@ def _serve(tasks: Connection, replies: Connection, initializer: Callable[..., No
     sender = threading.Thread(target=send, daemon=True)
     sender.start()
     while (message := inbox.get()) is not None:
-        task, _, call = _unpack(message)
+        task, ok, call = _unpack(message)
         try:
-            if isinstance(call, BaseException):  # it did not unpickle
+            if not ok:  # it did not unpickle: ``call`` is why
                 raise call
             func, args = call
             reply = (task, True, func(*args))

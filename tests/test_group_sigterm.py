@@ -1,5 +1,6 @@
 """A SIGTERM to the whole process group (``kill -TERM -PGID``, systemd's default stop)
-while ingest or tally workers run: one line, exit 143, the run aborted, never a hang.
+while ingest or tally workers run: one line, exit 143, the run aborted, never a hang; an
+ingest worker killed alone: one line, exit 1, the run failed, what was stored kept.
 
 With ``multiprocessing.Pool`` 1 in 10 such tallies hung: a worker killed while it waited
 for work held the task queue's lock, and the pool's teardown waited for it for ever."""
@@ -91,3 +92,37 @@ def test_a_group_sigterm_during_an_ingest_ends_it_in_one_line(tmp_path, corpus):
         _assert_ended_in_one_line(child, err, db)
         stopped += child.returncode == 143
     assert stopped >= 2
+
+
+def test_an_ingest_worker_killed_alone_ends_the_ingest_with_one_line(tmp_path, corpus):
+    db = tmp_path / "m.db"
+    child = subprocess.Popen([*MONITOR, "--db", str(db), "ingest", str(corpus)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             start_new_session=True)
+    deadline = time.monotonic() + 60
+    while len(_workers_of(child.pid)) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)
+    victim = _workers_of(child.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    err = child.communicate(timeout=60)[1]
+    assert child.returncode == 1, err
+    assert err.strip().splitlines() == [
+        f"error: ingest worker process {victim} ended before its work was done (killed by "
+        "SIGKILL); the documents stored so far stay: run monitor ingest again"], err
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT status FROM runs").fetchall() == [("failed",)]
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        kept = conn.execute("SELECT count(*) FROM documents").fetchone()[0]
+    assert kept % 500 == 0  # whole batches only
+    again = subprocess.run([*MONITOR, "--db", str(db), "ingest", str(corpus)],
+                           capture_output=True, text=True)
+    assert again.returncode == 0, again.stderr
+    clean = tmp_path / "clean.db"
+    subprocess.run([*MONITOR, "--db", str(clean), "ingest", str(corpus)], check=True,
+                   capture_output=True)
+    counted = []
+    for path in (db, clean):
+        with sqlite3.connect(path) as conn:
+            counted.append(conn.execute("SELECT count(*) FROM documents").fetchone()[0])
+    assert counted[0] == counted[1] > kept  # the re-run stored the rest, nothing twice
