@@ -13,7 +13,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from click.testing import CliRunner
-from scipy.stats import chi2_contingency
+from scipy.stats import chi2, chi2_contingency
 from shared_corpora import corpus_path
 
 from monitor import Database, Document
@@ -38,6 +38,12 @@ def test_g2_is_the_four_cell_g_test(a, b, c, d):
     got = keyness.log_likelihood(a, b, c, d)
     assert abs(got) == pytest.approx(expected, rel=1e-9)
     assert math.copysign(1, got) == (1 if a / c >= b / d else -1)
+
+
+def test_p_value_is_the_chi2_tail_with_one_degree_of_freedom():
+    g2 = np.array([[0.0, 0.004, 3.841459], [-10.83, 50.0, 700.0]])
+    assert keyness.p_value(g2) == pytest.approx(chi2.sf(np.abs(g2), 1), rel=1e-12, abs=1e-300)
+    assert keyness.p_value(3.841459) == pytest.approx(0.05, rel=1e-6)
 
 
 def test_log_ratio_and_log_odds():

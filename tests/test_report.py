@@ -265,3 +265,23 @@ def test_a_period_on_few_documents_says_so_next_to_its_figures(tmp_path: Path) -
     assert "100.0% (of 2: not meaningful)" in anquan  # ... the 2 Chinese ones are not
     security = next(r for r in rows if r.startswith("| security | power "))
     assert "not meaningful" not in security
+
+
+def test_charts_drawn_in_workers_are_the_charts_drawn_in_place(db, tmp_path: Path,
+                                                               config: Path) -> None:
+    from monitor.report.drawing import ChartDrawer
+
+    query = chart_query(load_config(config).charts[0], "2021")
+    result = trend(db, query)
+    for processes, name in ((1, "here"), (2, "workers")):
+        with ChartDrawer(3, processes=processes) as drawer:
+            for i in range(3):
+                drawer.draw(result, tmp_path / name / f"{i}.png", "line", f"chart {i}", None, {})
+    for i in range(3):
+        drawn = (tmp_path / "workers" / f"{i}.png").read_bytes()
+        assert drawn[:8] == b"\x89PNG\r\n\x1a\n"
+        assert drawn == (tmp_path / "here" / f"{i}.png").read_bytes()
+    with pytest.raises(ValueError, match=r"bad\.gif: chart files end in"):  # not lost
+        with ChartDrawer(2, processes=2) as drawer:
+            drawer.draw(result, tmp_path / "ok.png", "line", "fine", None, {})
+            drawer.draw(result, tmp_path / "bad.gif", "line", "wrong suffix", None, {})

@@ -309,23 +309,32 @@ def _slug(text: str) -> str:
 
 def _write_bundle(db: Database, cfg: Config, kind: str, key: str, specs: list[ChartSpec],
                   events: dict[Path, list], folder: Path) -> None:
-    from .charts import chart, default_title
+    from .charts import default_title
+    from .drawing import ChartDrawer
 
-    first, last = periods.date_bounds(key)
     rows, base, notes = term_rows(db, key, cfg.baseline, cfg.sources, cfg.compare)
     by_source = source_counts(db, key, cfg.sources)
     health = source_health(db, key, cfg.baseline, cfg.sources)
     charts = []
     trends: dict[str, Trend] = {}
-    for i, spec in enumerate(specs, 1):
-        result = shared_trend(db, chart_query(spec, key, cfg.sources), trends)
-        title = spec.title or default_title(result, spec.label)
-        stem = f"chart-{i:02d}-{_slug(title)}"
-        path = spec.events or cfg.events
-        chart(result, folder / f"{stem}.png", kind=spec.kind, title=title,
-              events=events[path] if path else None, labels=spec.label)
-        result.to_csv(folder / f"{stem}.csv")
-        charts.append((title, f"{stem}.png", f"{stem}.csv"))
+    with ChartDrawer(len(specs)) as drawer:  # each chart drawn while the next is read
+        for i, spec in enumerate(specs, 1):
+            result = shared_trend(db, chart_query(spec, key, cfg.sources), trends)
+            title = spec.title or default_title(result, spec.label)
+            stem = f"chart-{i:02d}-{_slug(title)}"
+            path = spec.events or cfg.events
+            drawer.draw(result, folder / f"{stem}.png", spec.kind, title,
+                        events[path] if path else None, spec.label)
+            result.to_csv(folder / f"{stem}.csv")
+            charts.append((title, f"{stem}.png", f"{stem}.csv"))
+        _write_pages(db, cfg, kind, key, (rows, base, notes, by_source, health), charts, folder)
+
+
+def _write_pages(db: Database, cfg: Config, kind: str, key: str, tables: tuple,
+                 charts: list[tuple[str, str, str]], folder: Path) -> None:
+    """The CSV tables, ``summary.md`` and ``index.html`` (while the charts are drawn)."""
+    rows, base, notes, by_source, health = tables
+    first, last = periods.date_bounds(key)
     write_csv(folder / "terms.csv", _TERM_COLUMNS(cfg.compare),
               [[r.lexicon, r.category, r.term, r.count, r.docs, r.total_docs, r.words, r.share,
                 r.per10k, r.baseline_count, r.baseline_mean, r.change] for r in rows])
@@ -412,6 +421,7 @@ def _sections(cfg: Config, kind: str, key: str, rows: list[TermRow], by_source: 
         Section("Charts", "" if charts else "No charts: no lexicon has been tallied yet.",
                 [], [], images=charts),
         Section("Files", "Everything in this folder.", ["file"],
-                [[(name, name)] for name in sorted(
-                    [p.name for p in folder.iterdir()] + ["summary.md", "index.html"])]),
+                [[(name, name)] for name in sorted(  # the charts may still be being drawn
+                    {p.name for p in folder.iterdir()} | {png for _, png, _ in charts}
+                    | {"summary.md", "index.html"})]),
     ]
