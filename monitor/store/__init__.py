@@ -13,10 +13,18 @@ from __future__ import annotations
 
 from .database import AddResult, Database, default_db_path, process_alive, utcnow
 from .errors import DatabaseLocked, SchemaError, StoreError, describe
-from .prepare import Preparer
 from .schema import SCHEMA_VERSION
 from .search import cjk_pairs, fts_query
 
 __all__ = ["SCHEMA_VERSION", "AddResult", "Database", "DatabaseLocked", "Preparer",
            "SchemaError", "StoreError", "cjk_pairs", "default_db_path", "describe", "fts_query",
            "process_alive", "utcnow"]
+
+
+def __getattr__(name: str) -> object:
+    """``Preparer``, imported on first use: commands that only read start without numpy."""
+    if name == "Preparer":
+        from .prepare import Preparer
+
+        return Preparer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

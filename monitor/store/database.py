@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..dates import implausible_date
 from ..documents import PRECISIONS, Document
@@ -33,7 +33,6 @@ from .errors import (
 )
 from .fields import ensure_meta_indexes, index_stored_meta, indexable
 from .languages import detect_stored_languages
-from .prepare import Preparer, prepare_all
 from .schema import (
     CJK_INDEX,
     CJK_SEARCH,
@@ -43,6 +42,9 @@ from .schema import (
     STORED_LANGUAGES,
 )
 from .search import cjk_pairs, fill_cjk
+
+if TYPE_CHECKING:  # the preparing code (numpy, workers) is imported by what stores
+    from .prepare import Preparer
 
 DEFAULT_DB = Path("db") / "monitor.db"
 
@@ -340,6 +342,8 @@ class Database:
                 todo.append((doc, source_id, normalise_language(doc.language)))
             # normalising, hashing, counting, detecting and MinHash: in worker processes
             # for a big batch (see .prepare), while this process inserts, in order
+            from .prepare import prepare_all
+
             prepared = prepare_all(self.preparer, ((doc.text, language is None,
                                                     self.cluster_copies)
                                                    for doc, _, language in todo))

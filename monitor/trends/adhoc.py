@@ -15,9 +15,12 @@ from __future__ import annotations
 import hashlib
 import shlex
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from ..lexicon import Lexicon, LexiconError, lexicon_from_dict
 from ..store import Database
+
+if TYPE_CHECKING:
+    from ..lexicon import Lexicon
 
 PREFIX = "adhoc."
 """Names of ad-hoc lexicons start with this (reports and listings leave them out)."""
@@ -32,6 +35,8 @@ def adhoc_name(term: str) -> str:
 
 def adhoc_lexicon(term: str) -> Lexicon:
     """A one-term lexicon for ``term``; ValueError (one line) if the term is not valid."""
+    from ..lexicon import LexiconError, lexicon_from_dict  # not needed to read counts
+
     text = " ".join(term.split())
     if not text:
         raise ValueError("--term needs a word or phrase")
