@@ -190,6 +190,33 @@ def test_a_batch_counted_under_an_old_fingerprint_is_refused(db):
     assert store_counts(db, Batch(documents=[1], fingerprints={lid: "edited"})) == 1
 
 
+def test_rows_too_big_to_pack_are_stored_exactly(db):
+    from monitor.documents import Document
+    from monitor.tally.write import PACKED
+
+    db.add_documents([Document(text="security " * 5000, source="s"),
+                      Document(text="security military", source="s")])
+    tally_documents(db, [resolve_lexicon("power")], workers=1)
+    term = db.conn.execute("SELECT id FROM terms WHERE label = 'security'").fetchone()[0]
+    assert db.conn.execute("SELECT document_id, count FROM counts WHERE term_id = ?"
+                           " ORDER BY 1", (term,)).fetchall() == [(1, 5000), (2, 1)]
+    # ids beyond the packed bits (a term id of 2^20, a document id of 2^31): bound as is
+    big_term, big_doc = 1 << PACKED[0], 1 << PACKED[1]
+    lid = db.conn.execute("SELECT id FROM lexicons WHERE name = 'power'").fetchone()[0]
+    fingerprint = db.conn.execute("SELECT fingerprint FROM lexicons WHERE id = ?",
+                                  (lid,)).fetchone()[0]
+    db.conn.execute("PRAGMA foreign_keys = OFF")  # ids moved by hand, their rows with them
+    with db.transaction() as conn:
+        conn.execute("DELETE FROM counts WHERE term_id = ?", (term,))
+        conn.execute("UPDATE terms SET id = ? WHERE id = ?", (big_term, term))
+        conn.execute("UPDATE documents SET id = ? WHERE id = 2", (big_doc,))
+    db.conn.execute("PRAGMA foreign_keys = ON")
+    store_counts(db, Batch(documents=[1, big_doc], fingerprints={lid: fingerprint},
+                           counts=[(big_term, 1, 7), (big_term, big_doc, 4096)]))
+    assert db.conn.execute("SELECT document_id, count FROM counts WHERE term_id = ?"
+                           " ORDER BY 1", (big_term,)).fetchall() == [(1, 7), (big_doc, 4096)]
+
+
 def test_deleting_a_document_deletes_its_counts_and_category_totals(db):
     from monitor.documents import Document
 

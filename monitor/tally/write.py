@@ -16,8 +16,10 @@ import numpy as np
 
 from ..store import Database
 
-#: Rows bound per ``executemany`` call (as Python lists only for that call).
+#: Rows per insert statement (as Python lists or text only for that statement).
 INSERT_ROWS = 16_384
+#: A count row packed in one SQLite integer: id (20 bits), document id (31), count (12).
+PACKED = (20, 31, 12)
 
 
 class StaleTallyError(ValueError):
@@ -81,18 +83,9 @@ def store_counts(db: Database, batch: Batch) -> int:
                 counts = counts[~np.isin(counts[:, 1], lost)]
                 categories = categories[~np.isin(categories[:, 1], lost)]
                 documents = [d for d in documents if d not in gone]
-            # in key order: each term's rows are appended to its range of the b-tree
-            for sql, rows in (
-                    ("INSERT OR REPLACE INTO counts (term_id, document_id, count)"
-                     " VALUES (?, ?, ?)", counts),
-                    ("INSERT OR REPLACE INTO category_counts (category_id, document_id, count)"
-                     " VALUES (?, ?, ?)", categories)):
-                rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
-                for start in range(0, len(rows), INSERT_ROWS):
-                    part = rows[start:start + INSERT_ROWS]
-                    # tuples zipped from three flat lists: a third less CPU than nested lists
-                    columns = [part[:, k].tolist() for k in range(3)]
-                    conn.executemany(sql, zip(*columns, strict=True))
+            for table, key, rows in (("counts", "term_id", counts),
+                                     ("category_counts", "category_id", categories)):
+                _insert(conn, table, key, rows)
             conn.executemany(
                 "INSERT OR REPLACE INTO tallied (lexicon_id, document_id, fingerprint)"
                 " VALUES (?, ?, ?)",
@@ -101,6 +94,34 @@ def store_counts(db: Database, batch: Batch) -> int:
             return len(documents)
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
+
+
+def _insert(conn, table: str, key: str, rows: np.ndarray) -> None:
+    """Insert ``(key, document_id, count)`` rows in key order, so that each term's rows are
+    appended to its range of the b-tree. A row that fits is packed in one integer and a
+    statement reads 16,384 of them from a JSON array (``json_each``): a third of the time of
+    binding each row from Python with ``executemany`` (1.3 M rows: 0.8 s against 2.0-2.9 s,
+    measured in one run), which was the tally's critical path. Rows that do not fit (an id
+    or a count too big for its bits) are bound one by one."""
+    rows = rows[np.lexsort((rows[:, 1], rows[:, 0]))]
+    id_bits, doc_bits, count_bits = PACKED
+    fits = ((rows >= 0).all(axis=1) & (rows[:, 0] < 1 << id_bits)
+            & (rows[:, 1] < 1 << doc_bits) & (rows[:, 2] < 1 << count_bits))
+    packed = rows[fits]
+    packed = (packed[:, 0] << (doc_bits + count_bits)) | (packed[:, 1] << count_bits) | packed[:, 2]
+    sql = (f"INSERT OR REPLACE INTO {table} ({key}, document_id, count)"
+           f" SELECT value >> {doc_bits + count_bits}, (value >> {count_bits}) &"
+           f" {(1 << doc_bits) - 1}, value & {(1 << count_bits) - 1} FROM json_each(?)")
+    for start in range(0, len(packed), INSERT_ROWS):
+        conn.execute(sql, ("[" + ",".join(map(str, packed[start:start + INSERT_ROWS].tolist()))
+                           + "]",))
+    rest = rows[~fits]
+    for start in range(0, len(rest), INSERT_ROWS):
+        part = rest[start:start + INSERT_ROWS]
+        # tuples zipped from three flat lists: a third less CPU than nested lists
+        columns = [part[:, k].tolist() for k in range(3)]
+        conn.executemany(f"INSERT OR REPLACE INTO {table} ({key}, document_id, count)"
+                         " VALUES (?, ?, ?)", zip(*columns, strict=True))
 
 
 def _rows(parts: list) -> np.ndarray:
