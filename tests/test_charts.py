@@ -35,6 +35,18 @@ def test_line_chart_png(db, tmp_path: Path, events: Path) -> None:
     assert_not_blank(path)
 
 
+def test_a_chinese_title_draws_without_a_font_warning(db, tmp_path: Path, caplog) -> None:
+    from monitor.report.charts import cjk_font
+
+    if cjk_font() is None:
+        pytest.skip("mplfonts (the CJK font) is not installed")
+    result = trend(db, TrendQuery(["hard_power"], bucket="year"))
+    with caplog.at_level("WARNING", logger="matplotlib.font_manager"):
+        path = line_chart(result, tmp_path / "zh.png", title="安全 与 发展")
+    assert_not_blank(path)
+    assert not [r for r in caplog.records if "font" in r.getMessage()]
+
+
 def test_small_multiples_by_source_and_bars(db, tmp_path: Path) -> None:
     split = trend(db, TrendQuery(["hard_power", "soft_power"], bucket="year", by_source=True,
                                  measure="per10k"))

@@ -9,6 +9,7 @@ carries a caption with the sources, the date range and the number of documents.
 from __future__ import annotations
 
 import importlib.util
+import logging
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -127,6 +128,12 @@ def default_title(trend: Trend, labels: dict[str, str] | None = None) -> str:
     return title
 
 
+def _no_bold_cjk_warning(record: logging.LogRecord) -> bool:
+    """Bold text in Chinese falls back to the one weight mplfonts ships, as meant: a
+    "Failed to find font weight bold" line per chart would only worry the user."""
+    return "Failed to find font weight" not in record.getMessage()
+
+
 @cache
 def cjk_font() -> str | None:
     """The family name of the CJK font that mplfonts ships (Noto Sans CJK SC), registered
@@ -138,6 +145,7 @@ def cjk_font() -> str | None:
     if not path.is_file():
         return None
     font_manager.fontManager.addfont(str(path))
+    logging.getLogger("matplotlib.font_manager").addFilter(_no_bold_cjk_warning)
     return font_manager.FontProperties(fname=str(path)).get_name()
 
 
