@@ -285,3 +285,30 @@ def test_charts_drawn_in_workers_are_the_charts_drawn_in_place(db, tmp_path: Pat
         with ChartDrawer(2, processes=2) as drawer:
             drawer.draw(result, tmp_path / "ok.png", "line", "fine", None, {})
             drawer.draw(result, tmp_path / "bad.gif", "line", "wrong suffix", None, {})
+
+
+def test_a_report_and_a_count_query_leave_the_slow_imports_out(db, tmp_path: Path,
+                                                               config: Path) -> None:
+    """scikit-learn (3 s on these machines), scipy.stats and nltk are for discover and
+    suggest; a weekly report and ``monitor counts`` start without them (and counts
+    without numpy and the matcher too)."""
+    import subprocess
+    import sys
+
+    probe = ("import sys\nfrom monitor.entry import run\ntry:\n    run()\n"
+             "except SystemExit as exc:\n    assert not exc.code, exc.code\n"
+             "print('loaded:', *(m for m in ('sklearn', 'scipy.stats', 'nltk', 'numpy',"
+             " 'hyperscan') if m in sys.modules), file=sys.stderr)")
+    out = tmp_path / "rep"
+    commands = {"report": ["report", "--for", "2021", "--out", str(out), "--config",
+                           str(config)],
+                "counts": ["counts", "hard_power", "--by", "year"]}
+    loaded = {}
+    for name, args in commands.items():
+        done = subprocess.run([sys.executable, "-c", probe, "--db", str(db.path), *args],
+                              capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        loaded[name] = done.stderr.strip().splitlines()[-1].split()[1:]
+    assert (out / "2021" / "index.html").is_file()
+    assert not {"sklearn", "scipy.stats", "nltk"} & set(loaded["report"]), loaded
+    assert loaded["counts"] == [], loaded

@@ -15,15 +15,25 @@ import logging
 import re
 from collections.abc import Iterator
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
-
 from ..text import _CJK
 
-STOP_WORDS = frozenset(ENGLISH_STOP_WORDS) | {
+_FILLERS = frozenset({
     "s", "t", "mr", "mrs", "ms", "also", "would", "could", "shall", "may", "must", "us",
     "like", "will", "can", "one", "two", "three", "upon",
-}
-"""English stop words: scikit-learn's list and a few speech fillers."""
+})
+_stop_words: frozenset[str] | None = None
+
+
+def stop_words() -> frozenset[str]:
+    """English stop words: scikit-learn's list and a few speech fillers. Loaded on first
+    use: scikit-learn takes seconds to import, and a report's alerts need no stop words."""
+    global _stop_words
+    if _stop_words is None:
+        from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+        _stop_words = frozenset(ENGLISH_STOP_WORDS) | _FILLERS
+    return _stop_words
+
 
 CJK_STOP_WORDS = frozenset(
     "我们 你们 他们 它们 这个 那个 这些 那些 一个 一些 没有 已经 以及 进行 通过 因为 所以"
@@ -75,7 +85,7 @@ def words(clause: str) -> Iterator[str | None]:
 def is_stop(word: str) -> bool:
     if _CJK_RUN.fullmatch(word):
         return len(word) == 1 or word in CJK_STOP_WORDS
-    return word in STOP_WORDS or len(word) == 1
+    return word in (_stop_words or stop_words()) or len(word) == 1
 
 
 def join(parts: list[str]) -> str:
