@@ -312,3 +312,29 @@ def test_a_report_and_a_count_query_leave_the_slow_imports_out(db, tmp_path: Pat
     assert (out / "2021" / "index.html").is_file()
     assert not {"sklearn", "scipy.stats", "nltk"} & set(loaded["report"]), loaded
     assert loaded["counts"] == [], loaded
+
+
+def test_chart_workers_outlive_a_sigterm_to_the_process_group(db, tmp_path: Path,
+                                                               config: Path) -> None:
+    """systemd stops the scheduler with a SIGTERM to its whole group; the scheduler then
+    finishes the report it is writing, so its chart workers must not die of it."""
+    import multiprocessing
+    import os
+    import signal
+    import time
+
+    from monitor.report.drawing import ChartDrawer
+
+    result = trend(db, chart_query(load_config(config).charts[0], "2021"))
+    before = set(multiprocessing.active_children())
+    with ChartDrawer(4, processes=2) as drawer:
+        for i in range(4):
+            drawer.draw(result, tmp_path / f"{i}.png", "line", f"chart {i}", None, {})
+        workers = [p for p in multiprocessing.active_children() if p not in before]
+        assert len(workers) == 2
+        time.sleep(0.3)  # the workers have set up (the signal comes mid-report)
+        for process in workers:
+            os.kill(process.pid, signal.SIGTERM)
+    for i in range(4):
+        assert (tmp_path / f"{i}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert not [p for p in multiprocessing.active_children() if p not in before]

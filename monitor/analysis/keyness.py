@@ -53,7 +53,7 @@ def p_value(g2):
     erfc(sqrt(x / 2)), exact for one degree of freedom (scipy.stats is slow to import)."""
     x = np.abs(np.asarray(g2, dtype=float))
     tail = np.array([math.erfc(math.sqrt(v / 2)) for v in x.ravel()], dtype=float)
-    return tail.reshape(x.shape)
+    return tail.reshape(x.shape) if x.ndim else tail[0]  # a number for a number
 
 
 def log_ratio(a, b, c, d):

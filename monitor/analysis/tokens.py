@@ -35,6 +35,12 @@ def stop_words() -> frozenset[str]:
     return _stop_words
 
 
+def __getattr__(name: str) -> object:
+    if name == "STOP_WORDS":  # the constant of earlier versions, loaded when asked for
+        return stop_words()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 CJK_STOP_WORDS = frozenset(
     "我们 你们 他们 它们 这个 那个 这些 那些 一个 一些 没有 已经 以及 进行 通过 因为 所以"
     " 但是 而且 如果 可以 就是 还是 或者 这样 那样 什么 怎么 自己 之间 以来 为了 对于 关于"

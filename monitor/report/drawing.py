@@ -9,6 +9,7 @@ documents: the report in less than half the time). One chart, or one core: drawn
 from __future__ import annotations
 
 import os
+import signal
 from pathlib import Path
 
 from ..trends.series import Trend
@@ -24,7 +25,7 @@ class ChartDrawer:
     def __init__(self, charts: int, processes: int | None = None) -> None:
         if processes is None:
             processes = min(charts, os.cpu_count() or 1)
-        self._workers = Workers(processes, name="report chart",
+        self._workers = Workers(processes, _outlive_sigterm, name="report chart",
                                 hint="run monitor report again") if processes > 1 else None
         self._tasks: list[int] = []
 
@@ -48,6 +49,14 @@ class ChartDrawer:
                     self._workers.result(task)
         finally:
             self._workers.terminate() if kind is not None else self._workers.close()
+
+
+def _outlive_sigterm() -> None:
+    """A chart worker outlives a SIGTERM to the process group (systemd's stop): the
+    scheduler finishes the report it is writing before it stops, and a CLI report that is
+    stopped ends its workers itself (SIGKILL); a worker whose parent died ends at the end
+    of its tasks."""
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def _draw(trend: Trend, path: Path, kind: str, title: str, events: list[Event] | None,
