@@ -23,8 +23,10 @@ class ChartDrawer:
     undrawn in silence)."""
 
     def __init__(self, charts: int, processes: int | None = None) -> None:
-        if processes is None:
-            processes = min(charts, os.cpu_count() or 1)
+        if processes is None:  # the cores this process may use; 4 at most (memory)
+            cores = (len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity")
+                     else os.cpu_count() or 1)
+            processes = min(charts, cores, 4)
         self._workers = Workers(processes, _outlive_sigterm, name="report chart",
                                 hint="run monitor report again") if processes > 1 else None
         self._tasks: list[int] = []
