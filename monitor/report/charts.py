@@ -131,7 +131,8 @@ def default_title(trend: Trend, labels: dict[str, str] | None = None) -> str:
 def _no_bold_cjk_warning(record: logging.LogRecord) -> bool:
     """Bold text in Chinese falls back to the one weight mplfonts ships, as meant: a
     "Failed to find font weight bold" line per chart would only worry the user."""
-    return "Failed to find font weight" not in record.getMessage()
+    message = record.getMessage()
+    return "Failed to find font weight" not in message or "CJK" not in message
 
 
 @cache

@@ -1,9 +1,10 @@
 """Draw a report's charts in worker processes while the report goes on.
 
 A chart takes a good part of a second in matplotlib, which holds the GIL throughout, and a
-report draws ten or more: one worker process per core draws them while the main process
-reads the alerts and keywords in context from the database (on 2 cores, 100,000
-documents: the report in less than half the time). One chart, or one core: drawn in place.
+report draws ten or more: one worker process per core (4 at most) draws them while the
+main process reads the alerts and keywords in context from the database (on 2 cores,
+100,000 documents: the report in less than half the time). One chart, or one core: drawn
+in place.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ class ChartDrawer:
     def draw(self, trend: Trend, path: Path, kind: str, title: str,
              events: list[Event] | None, labels: dict[str, str]) -> None:
         if self._workers is None:
-            chart(trend, path, kind=kind, title=title, events=events, labels=labels)
+            _draw(trend, path, kind, title, events, labels)
         else:
             self._tasks.append(self._workers.submit(_draw, trend, path, kind, title,
                                                     events, labels))
@@ -50,7 +51,10 @@ class ChartDrawer:
                 for task in self._tasks:
                     self._workers.result(task)
         finally:
-            self._workers.terminate() if kind is not None else self._workers.close()
+            if kind is None:
+                self._workers.close()
+            else:
+                self._workers.terminate()
 
 
 def _outlive_sigterm() -> None:

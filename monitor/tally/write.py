@@ -109,8 +109,8 @@ def _insert(conn, table: str, key: str, rows: np.ndarray) -> None:
             & (rows[:, 1] < 1 << doc_bits) & (rows[:, 2] < 1 << count_bits))
     packed = rows[fits]
     packed = (packed[:, 0] << (doc_bits + count_bits)) | (packed[:, 1] << count_bits) | packed[:, 2]
-    sql = (f"INSERT OR REPLACE INTO {table} ({key}, document_id, count)"
-           f" SELECT value >> {doc_bits + count_bits}, (value >> {count_bits}) &"
+    into = f"INSERT OR REPLACE INTO {table} ({key}, document_id, count)"
+    sql = (f"{into} SELECT value >> {doc_bits + count_bits}, (value >> {count_bits}) &"
            f" {(1 << doc_bits) - 1}, value & {(1 << count_bits) - 1} FROM json_each(?)")
     for start in range(0, len(packed), INSERT_ROWS):
         conn.execute(sql, ("[" + ",".join(map(str, packed[start:start + INSERT_ROWS].tolist()))
@@ -120,8 +120,7 @@ def _insert(conn, table: str, key: str, rows: np.ndarray) -> None:
         part = rest[start:start + INSERT_ROWS]
         # tuples zipped from three flat lists: a third less CPU than nested lists
         columns = [part[:, k].tolist() for k in range(3)]
-        conn.executemany(f"INSERT OR REPLACE INTO {table} ({key}, document_id, count)"
-                         " VALUES (?, ?, ?)", zip(*columns, strict=True))
+        conn.executemany(f"{into} VALUES (?, ?, ?)", zip(*columns, strict=True))
 
 
 def _rows(parts: list) -> np.ndarray:
