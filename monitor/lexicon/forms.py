@@ -58,14 +58,17 @@ def _slow_database():
 
 class TextForms:
     """One text's folded and prepared forms, with their UTF-8 where at hand (None for an
-    ASCII text, whose view is cheap to make from the str); the prepared form is decoded
-    only when asked for (few lexicons have case-sensitive terms)."""
+    ASCII text, whose view is cheap to make from the str) and the folded form's ASCII view
+    where the compiled extension made it; the prepared form is decoded only when asked
+    for (few lexicons have case-sensitive terms)."""
 
-    __slots__ = ("folded", "folded_utf8", "prepared_utf8", "_prepared")
+    __slots__ = ("folded", "folded_utf8", "prepared_utf8", "view", "_prepared")
 
-    def __init__(self, folded: str, folded_utf8: bytes | None, prepared: str | bytes) -> None:
+    def __init__(self, folded: str, folded_utf8: bytes | None, prepared: str | bytes,
+                 view: bytes | None = None) -> None:
         self.folded, self.folded_utf8, self._prepared = folded, folded_utf8, prepared
         self.prepared_utf8 = prepared if isinstance(prepared, bytes) else None
+        self.view = view
 
     @property
     def prepared(self) -> str:
@@ -78,10 +81,14 @@ class FormMaker:
     """Compiled once per matcher: :meth:`make` gives a text's forms, or None for the str
     route (then the caller removes invisible characters and folds as before). Without
     ``use_bytes`` (the aho engine) every non-ASCII text takes the str route, so the
-    engine comparisons in the tests also compare the two routes."""
+    engine comparisons in the tests also compare the two routes. With the compiled
+    extension (:mod:`monitor.lexicon.native`) the byte route is one pass in C."""
 
     def __init__(self, use_bytes: bool = True) -> None:
+        from . import native
+
         self._db = _slow_database() if use_bytes and hyperscan is not None else None
+        self._folder = native.folder() if self._db is not None else None
 
     def make(self, text: str) -> TextForms | None:
         if text.isascii():
@@ -97,6 +104,12 @@ class FormMaker:
     def make_utf8(self, data: bytes) -> TextForms | None:
         """The forms of valid UTF-8 (a text as SQLite stores it: read so, the text is never
         decoded whole unless it takes the str route), or None."""
+        if self._folder is not None:
+            made = self._folder.fold(data)
+            if made is None:  # a slow character, or not UTF-8
+                return None
+            prepared, low, view = made
+            return TextForms(low.decode("utf-8"), low, prepared, view)
         if data.isascii():
             low = data.lower()
             return TextForms(low.decode("ascii"), low, data)

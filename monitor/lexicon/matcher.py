@@ -38,6 +38,7 @@ from operator import itemgetter
 from .categories import category_plan, category_tree, count_distinct, nesting_terms
 from .forms import FormMaker, TextForms
 from .model import Lexicon, LexiconError, Term
+from .native import literals as native_literals
 from .patterns import (
     ASCII_W,
     HIT_BOTH,
@@ -117,13 +118,15 @@ class _Side:
         for in_view in (True, False):
             chosen = {k[0]: gid for gid, k in enumerate(keys) if k[1] == in_view}
             if chosen:
-                self.scans.append((_scanner(engine, chosen, in_view), in_view))
+                self.scans.append((_scanner(engine, chosen, in_view, self.exact_terms),
+                                   in_view))
 
     def run(self, norm: str, counts: dict, spans: dict, keep_all: bool,
-            utf8: bytes | None = None) -> None:
-        """Confirm every literal hit in ``norm`` (``utf8``: its UTF-8, if at hand); add to
-        ``counts`` or ``spans``."""
+            utf8: bytes | None = None, view: bytes | None = None) -> None:
+        """Confirm every literal hit in ``norm`` (``utf8``, ``view``: its UTF-8 and ASCII
+        view, if at hand); add to ``counts`` or ``spans``."""
         exact_hits: list[int] = []
+        found: Counter[int] = Counter()  # hits of exact literals not yet in counts, by id
         exact = 0 if keep_all else self.n_exact  # ids below: only record the hit
         for scan, in_view in self.scans:
             if not in_view and norm.isascii():
@@ -131,11 +134,13 @@ class _Side:
             sink = self._sink(norm, 1 if in_view else 0, counts, spans, keep_all,
                               exact, exact_hits.append)
             if in_view:
-                view = ascii_view(norm) if utf8 is None else ascii_view_utf8(utf8)
-                scan(view, exact, exact_hits.append, sink)
+                if view is None:
+                    view = ascii_view(norm) if utf8 is None else ascii_view_utf8(utf8)
+                scan(view, exact, found, counts, sink)
             else:
-                scan(norm, exact, exact_hits.append, sink, utf8)
-        for gid, n in Counter(exact_hits).items():
+                scan(norm, exact, found, counts, sink, utf8)
+        found.update(exact_hits)
+        for gid, n in found.items():
             for term in self.exact_terms[gid]:
                 counts[term] = counts.get(term, 0) + n
 
@@ -187,14 +192,17 @@ class _Side:
         return sink
 
 
-def _scanner(engine: str, ids: dict[str, int], in_view: bool):
-    """A function (text, exact, record, sink, utf8) scanning for the literals ``ids``.
+def _scanner(engine: str, ids: dict[str, int], in_view: bool, exact_terms: list[list[int]]):
+    """A function (text, exact, found, counts, sink, utf8) scanning for the literals ``ids``.
 
-    A hit of literal ``gid`` calls ``record(gid)`` if ``gid < exact``, else
-    ``sink(gid, 0, end)`` (the view's scan leaves both to ``sink``, which records). The
-    view is ``bytes`` with one byte per character; the text itself is a ``str``, which
-    hyperscan scans as UTF-8: its byte offsets are converted to character offsets for the
-    hits that go to ``sink`` (``utf8``: its UTF-8, if at hand).
+    A hit of literal ``gid < exact`` is only counted: into ``counts`` under its terms
+    (``exact_terms[gid]``), or in ``found`` (a Counter by gid), or by ``sink``, which
+    records it; any other calls ``sink(gid, 0, end)``. The view is ``bytes`` with one
+    byte per character; the text itself is a ``str``, which hyperscan scans as UTF-8:
+    its byte offsets are converted to character offsets for the hits that go to
+    ``sink`` (``utf8``: its UTF-8, if at hand). With the compiled extension
+    (:mod:`monitor.lexicon.native`) hits are gathered and counted in C and only those
+    that need confirming reach Python.
     """
     if engine == "aho":
         import ahocorasick
@@ -204,31 +212,57 @@ def _scanner(engine: str, ids: dict[str, int], in_view: bool):
             automaton.add_word(literal, gid)
         automaton.make_automaton()
 
-        def scan_aho(text, exact: int, record, sink, _utf8: bytes | None = None) -> None:
+        def scan_aho(text, exact: int, found: Counter, _counts: dict, sink,
+                     _utf8: bytes | None = None) -> None:
+            counted = []
             for end, gid in automaton.iter(text.decode("ascii") if in_view else text):
                 if gid < exact:
-                    record(gid)
+                    counted.append(gid)
                 else:
                     sink(gid, 0, end + 1)
+            found.update(counted)
 
         return scan_aho
-    db = _hyperscan_database(ids)
+    native = native_literals(ids)
+    if native is not None:
+        offsets, terms = [0], []
+        for group in exact_terms:
+            terms += group
+            offsets.append(len(terms))
+        native.set_terms(offsets, terms)
+
+        def scan_hits(data: bytes, exact: int, found: Counter, counts: dict) -> list:
+            return native.scan(data, exact, counts)
+    else:
+        db = _hyperscan_database(ids)
+        if in_view:
+            def scan_view(data: bytes, exact: int, found: Counter, counts: dict, sink,
+                          _utf8: bytes | None = None) -> None:
+                db.scan(data, match_event_handler=sink)
+
+            return scan_view
+
+        def scan_hits(data: bytes, exact: int, found: Counter, counts: dict) -> list:
+            hits: list[tuple[int, int]] = []
+            db.scan(data, match_event_handler=_collect_hit, context=hits)
+            found.update(gid for gid, _ in hits if gid < exact)
+            return [h for h in hits if h[0] >= exact]
+
     if in_view:
-        def scan_view(data: bytes, exact: int, record, sink, _utf8: bytes | None = None) -> None:
-            db.scan(data, match_event_handler=sink)
+        def scan_view_hits(data: bytes, exact: int, found: Counter, counts: dict, sink,
+                           _utf8: bytes | None = None) -> None:
+            for gid, end in scan_hits(data, exact, found, counts):
+                sink(gid, 0, end)
 
-        return scan_view
+        return scan_view_hits
 
-    def scan_utf8(text: str, exact: int, record, sink, utf8: bytes | None = None) -> None:
+    def scan_utf8(text: str, exact: int, found: Counter, counts: dict, sink,
+                  utf8: bytes | None = None) -> None:
         data = text.encode("utf-8") if utf8 is None else utf8
-        hits: list[tuple[int, int]] = []
-        db.scan(data, match_event_handler=_collect_hit, context=hits)
+        hits = scan_hits(data, exact, found, counts)
         hits.sort(key=itemgetter(1))
         byte = char = 0
         for gid, end in hits:
-            if gid < exact:
-                record(gid)
-                continue
             if end != byte:  # byte -> character offsets, walking forward once
                 char += len(data[byte:end].decode("utf-8"))
                 byte = end
@@ -408,15 +442,15 @@ class Matcher:
         for side, words, form in self._sides:
             if side.empty and not words:
                 continue
-            data = None
+            data = view = None
             if forms is None:
                 norm = form(text)
             elif form is fold:
-                norm, data = forms.folded, forms.folded_utf8
+                norm, data, view = forms.folded, forms.folded_utf8, forms.view
             else:
                 norm, data = forms.prepared, forms.prepared_utf8
             if not side.empty:
-                side.run(norm, counts, spans, keep_all, data)
+                side.run(norm, counts, spans, keep_all, data, view)
             if words:
                 words.run(norm, counts, spans, keep_all)
         return counts, spans

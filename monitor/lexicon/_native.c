@@ -1,0 +1,505 @@
+/* The two loops of a tally that Python cannot run fast, built when Hyperscan's headers
+ * are on the machine (see hatch_build.py); monitor.lexicon works the same without them.
+ *
+ * Folder.fold(data): a text's forms from its UTF-8 in one pass (the byte route of
+ * monitor/lexicon/forms.py, which made them with five passes of bytes methods).
+ *
+ * Literals.scan(data, exact, counts): a Hyperscan literal scan whose hits are gathered
+ * here instead of calling a Python function per hit: the hits of literals below ``exact``
+ * are added up into ``counts`` under their terms, the others come back as (id, end)
+ * pairs. On a dense lexicon most of a
+ * scan's time was the binding's Python call per hit.
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <hs/hs.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Folder ------------------------------------------------------------------------ */
+
+typedef struct {
+    PyObject_HEAD
+    unsigned char lower[128];  /* ASCII lowered */
+    unsigned char view[128];   /* view byte of a lowered ASCII byte */
+    PyObject *slow;            /* bytes: a bit per code point that sends a text back */
+} Folder;
+
+static int Folder_init(Folder *self, PyObject *args, PyObject *kwds) {
+    const char *view;
+    Py_ssize_t view_len;
+    PyObject *slow;
+    if (!PyArg_ParseTuple(args, "y#S", &view, &view_len, &slow))
+        return -1;
+    if (view_len < 128 || PyBytes_GET_SIZE(slow) < 0x110000 / 8) {
+        PyErr_SetString(PyExc_ValueError, "a 128-byte view table and a 0x110000-bit map");
+        return -1;
+    }
+    for (int b = 0; b < 128; b++) {
+        self->lower[b] = (b >= 'A' && b <= 'Z') ? (unsigned char)(b + 32) : (unsigned char)b;
+    }
+    for (int b = 0; b < 128; b++)
+        self->view[b] = (unsigned char)view[self->lower[b]];
+    Py_XSETREF(self->slow, Py_NewRef(slow));
+    return 0;
+}
+
+static void Folder_dealloc(Folder *self) {
+    Py_XDECREF(self->slow);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* The code point at s[i] and its length, or 0 if the bytes there are not UTF-8 that
+ * Python's strict decoder accepts (no overlong forms, surrogates or code points past
+ * U+10FFFF). */
+static int utf8_char(const unsigned char *s, Py_ssize_t i, Py_ssize_t n, Py_UCS4 *cp) {
+    unsigned char b = s[i];
+    if (b >= 0xC2 && b <= 0xDF) {
+        if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80)
+            return 0;
+        *cp = ((Py_UCS4)(b & 0x1F) << 6) | (s[i + 1] & 0x3F);
+        return 2;
+    }
+    if (b >= 0xE0 && b <= 0xEF) {
+        if (i + 2 >= n)
+            return 0;
+        unsigned char c1 = s[i + 1], c2 = s[i + 2];
+        if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80 || (b == 0xE0 && c1 < 0xA0)
+            || (b == 0xED && c1 >= 0xA0))
+            return 0;
+        *cp = ((Py_UCS4)(b & 0x0F) << 12) | ((Py_UCS4)(c1 & 0x3F) << 6) | (c2 & 0x3F);
+        return 3;
+    }
+    if (b >= 0xF0 && b <= 0xF4) {
+        if (i + 3 >= n)
+            return 0;
+        unsigned char c1 = s[i + 1], c2 = s[i + 2], c3 = s[i + 3];
+        if ((c1 & 0xC0) != 0x80 || (c2 & 0xC0) != 0x80 || (c3 & 0xC0) != 0x80
+            || (b == 0xF0 && c1 < 0x90) || (b == 0xF4 && c1 >= 0x90))
+            return 0;
+        *cp = ((Py_UCS4)(b & 0x07) << 18) | ((Py_UCS4)(c1 & 0x3F) << 12)
+              | ((Py_UCS4)(c2 & 0x3F) << 6) | (c3 & 0x3F);
+        return 4;
+    }
+    return 0;
+}
+
+/* (prepared, folded, view) of UTF-8 ``data``, or None for the str route: prepared is the
+ * text with ’ as ', folded that with ASCII lowered, view the ASCII view of folded (one
+ * byte per character, between two "\x01"). None if the text holds a character of the
+ * slow map or is not UTF-8. */
+static PyObject *Folder_fold(Folder *self, PyObject *arg) {
+    if (!PyBytes_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "fold() takes bytes");
+        return NULL;
+    }
+    const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
+    const unsigned char *slow = (const unsigned char *)PyBytes_AS_STRING(self->slow);
+    Py_ssize_t n = PyBytes_GET_SIZE(arg), i = 0;
+    PyObject *prepared = PyBytes_FromStringAndSize(NULL, n);
+    PyObject *folded = PyBytes_FromStringAndSize(NULL, n);
+    PyObject *view = PyBytes_FromStringAndSize(NULL, n + 2);
+    if (prepared == NULL || folded == NULL || view == NULL)
+        goto fail;
+    unsigned char *p = (unsigned char *)PyBytes_AS_STRING(prepared);
+    unsigned char *f = (unsigned char *)PyBytes_AS_STRING(folded);
+    unsigned char *v = (unsigned char *)PyBytes_AS_STRING(view);
+    unsigned char *p0 = p, *f0 = f, *v0 = v;
+    *v++ = 1;
+    while (i < n) {
+        unsigned char b = s[i];
+        if (b < 0x80) {
+            *p++ = b;
+            *f++ = self->lower[b];
+            *v++ = self->view[b];
+            i++;
+            continue;
+        }
+        Py_UCS4 cp;
+        int len = utf8_char(s, i, n, &cp);
+        if (len == 0 || (slow[cp >> 3] >> (cp & 7)) & 1)
+            goto route;
+        if (cp == 0x2019) {  /* ’ */
+            *p++ = '\'';
+            *f++ = '\'';
+            *v++ = self->view['\''];
+        } else {
+            memcpy(p, s + i, len);
+            memcpy(f, s + i, len);
+            p += len;
+            f += len;
+            *v++ = '?';
+        }
+        i += len;
+    }
+    *v++ = 1;
+    if (_PyBytes_Resize(&prepared, p - p0) < 0 || _PyBytes_Resize(&folded, f - f0) < 0
+        || _PyBytes_Resize(&view, v - v0) < 0)
+        goto fail;
+    return Py_BuildValue("(NNN)", prepared, folded, view);
+route:
+    Py_DECREF(prepared);
+    Py_DECREF(folded);
+    Py_DECREF(view);
+    Py_RETURN_NONE;
+fail:
+    Py_XDECREF(prepared);
+    Py_XDECREF(folded);
+    Py_XDECREF(view);
+    return NULL;
+}
+
+static PyMethodDef Folder_methods[] = {
+    {"fold", (PyCFunction)Folder_fold, METH_O,
+     "fold(data) -> (prepared, folded, view) or None: a text's forms from its UTF-8."},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject FolderType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "monitor.lexicon._native.Folder",
+    .tp_doc = "Folder(view_table, slow_map): folds UTF-8 texts (see Folder.fold).",
+    .tp_basicsize = sizeof(Folder),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Folder_init,
+    .tp_dealloc = (destructor)Folder_dealloc,
+    .tp_methods = Folder_methods,
+};
+
+/* ---- Literals ---------------------------------------------------------------------- */
+
+typedef struct {
+    PyObject_HEAD
+    hs_database_t *db;
+    hs_scratch_t *scratch;
+    unsigned ids;          /* literal ids are below this */
+    unsigned *counts;      /* per id, during a scan */
+    unsigned *touched;     /* ids counted in this scan */
+    unsigned n_touched;
+    unsigned exact;
+    unsigned *rest;        /* (id, end) pairs of the other hits */
+    size_t n_rest, rest_cap;
+    int failed;
+    unsigned n_exact;      /* ids with terms (set_terms), and the terms of each: */
+    unsigned *offsets;     /* id k's terms are terms[offsets[k]:offsets[k + 1]] */
+    unsigned *terms;
+} Literals;
+
+static PyObject *HyperscanError;
+
+static int Literals_ready(Literals *self, unsigned ids) {
+    if (hs_alloc_scratch(self->db, &self->scratch) != HS_SUCCESS) {
+        PyErr_SetString(HyperscanError, "could not allocate Hyperscan scratch space");
+        return -1;
+    }
+    self->ids = ids;
+    self->counts = calloc(ids ? ids : 1, sizeof(unsigned));
+    self->touched = malloc((ids ? ids : 1) * sizeof(unsigned));
+    if (self->counts == NULL || self->touched == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* Literals(literals: list[bytes], ids: list[int]) */
+static int Literals_init(Literals *self, PyObject *args, PyObject *kwds) {
+    PyObject *literals, *ids;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &literals, &PyList_Type, &ids))
+        return -1;
+    Py_ssize_t n = PyList_GET_SIZE(literals);
+    if (n == 0 || PyList_GET_SIZE(ids) != n) {
+        PyErr_SetString(PyExc_ValueError, "as many ids as literals, at least one");
+        return -1;
+    }
+    const char **exprs = malloc(n * sizeof(char *));
+    size_t *lens = malloc(n * sizeof(size_t));
+    unsigned *flags = calloc(n, sizeof(unsigned));
+    unsigned *numbers = malloc(n * sizeof(unsigned));
+    unsigned top = 0;
+    int result = -1;
+    if (exprs == NULL || lens == NULL || flags == NULL || numbers == NULL) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    for (Py_ssize_t k = 0; k < n; k++) {
+        PyObject *lit = PyList_GET_ITEM(literals, k);
+        if (!PyBytes_Check(lit)) {
+            PyErr_SetString(PyExc_TypeError, "literals are bytes");
+            goto done;
+        }
+        exprs[k] = PyBytes_AS_STRING(lit);
+        lens[k] = (size_t)PyBytes_GET_SIZE(lit);
+        unsigned long id = PyLong_AsUnsignedLong(PyList_GET_ITEM(ids, k));
+        if (PyErr_Occurred() || id >= 0x7FFFFFFFUL)
+            goto done;
+        numbers[k] = (unsigned)id;
+        if (id + 1 > top)
+            top = (unsigned)id + 1;
+    }
+    hs_compile_error_t *error = NULL;
+    if (hs_compile_lit_multi(exprs, flags, numbers, lens, (unsigned)n, HS_MODE_BLOCK, NULL,
+                             &self->db, &error) != HS_SUCCESS) {
+        PyErr_Format(HyperscanError, "Hyperscan could not compile the literals: %s",
+                     error ? error->message : "unknown error");
+        hs_free_compile_error(error);
+        goto done;
+    }
+    result = Literals_ready(self, top);
+done:
+    free(exprs);
+    free(lens);
+    free(flags);
+    free(numbers);
+    return result;
+}
+
+static void Literals_dealloc(Literals *self) {
+    if (self->scratch)
+        hs_free_scratch(self->scratch);
+    if (self->db)
+        hs_free_database(self->db);
+    free(self->counts);
+    free(self->touched);
+    free(self->rest);
+    free(self->offsets);
+    free(self->terms);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+/* set_terms(offsets, terms): the terms each exact literal id counts for */
+static PyObject *Literals_set_terms(Literals *self, PyObject *args) {
+    PyObject *offsets, *terms;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &offsets, &PyList_Type, &terms))
+        return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(offsets), m = PyList_GET_SIZE(terms);
+    unsigned *o = malloc((n ? n : 1) * sizeof(unsigned));
+    unsigned *t = malloc((m ? m : 1) * sizeof(unsigned));
+    if (o == NULL || t == NULL) {
+        free(o);
+        free(t);
+        return PyErr_NoMemory();
+    }
+    for (Py_ssize_t k = 0; k < n && !PyErr_Occurred(); k++) {
+        o[k] = (unsigned)PyLong_AsUnsignedLong(PyList_GET_ITEM(offsets, k));
+        if ((k && o[k] < o[k - 1]) || o[k] > (unsigned)m) {
+            PyErr_SetString(PyExc_ValueError, "offsets must rise and stay within terms");
+            break;
+        }
+    }
+    for (Py_ssize_t k = 0; k < m && !PyErr_Occurred(); k++)
+        t[k] = (unsigned)PyLong_AsUnsignedLong(PyList_GET_ITEM(terms, k));
+    if (PyErr_Occurred()) {
+        free(o);
+        free(t);
+        return NULL;
+    }
+    free(self->offsets);
+    free(self->terms);
+    self->offsets = o;
+    self->terms = t;
+    self->n_exact = n ? (unsigned)(n - 1) : 0;
+    Py_RETURN_NONE;
+}
+
+static PyObject *Literals_dump(Literals *self, PyObject *unused) {
+    char *bytes = NULL;
+    size_t length = 0;
+    if (hs_serialize_database(self->db, &bytes, &length) != HS_SUCCESS) {
+        PyErr_SetString(HyperscanError, "could not serialize the database");
+        return NULL;
+    }
+    PyObject *out = PyBytes_FromStringAndSize(bytes, (Py_ssize_t)length);
+    free(bytes);
+    return out;
+}
+
+/* Literals.load(data, ids): a database from dump(); ids as at compile time */
+static PyObject *Literals_load(PyTypeObject *type, PyObject *args) {
+    const char *data;
+    Py_ssize_t length;
+    unsigned int ids;
+    if (!PyArg_ParseTuple(args, "y#I", &data, &length, &ids))
+        return NULL;
+    Literals *self = (Literals *)type->tp_alloc(type, 0);
+    if (self == NULL)
+        return NULL;
+    if (hs_deserialize_database(data, (size_t)length, &self->db) != HS_SUCCESS) {
+        Py_DECREF(self);
+        PyErr_SetString(HyperscanError, "not a Hyperscan database of this version");
+        return NULL;
+    }
+    if (Literals_ready(self, ids) < 0) {
+        Py_DECREF(self);
+        return NULL;
+    }
+    return (PyObject *)self;
+}
+
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *context) {
+    Literals *self = context;
+    if (id < self->exact) {
+        if (self->counts[id]++ == 0)
+            self->touched[self->n_touched++] = id;
+        return 0;
+    }
+    if (self->n_rest == self->rest_cap) {
+        size_t cap = self->rest_cap ? 2 * self->rest_cap : 1024;
+        unsigned *grown = realloc(self->rest, 2 * cap * sizeof(unsigned));
+        if (grown == NULL) {
+            self->failed = 1;
+            return 1;  /* stops the scan */
+        }
+        self->rest = grown;
+        self->rest_cap = cap;
+    }
+    self->rest[2 * self->n_rest] = id;
+    self->rest[2 * self->n_rest + 1] = (unsigned)to;
+    self->n_rest++;
+    return 0;
+}
+
+/* Adds ``n`` to counts[term] (a dict of ints). */
+static int add_count(PyObject *counts, unsigned term, unsigned long n) {
+    PyObject *key = PyLong_FromUnsignedLong(term);
+    if (key == NULL)
+        return -1;
+    PyObject *old = PyDict_GetItemWithError(counts, key);
+    unsigned long was = 0;
+    if (old != NULL) {
+        was = PyLong_AsUnsignedLong(old);
+        if (was == (unsigned long)-1 && PyErr_Occurred()) {
+            Py_DECREF(key);
+            return -1;
+        }
+    } else if (PyErr_Occurred()) {
+        Py_DECREF(key);
+        return -1;
+    }
+    PyObject *value = PyLong_FromUnsignedLong(was + n);
+    int status = value == NULL ? -1 : PyDict_SetItem(counts, key, value);
+    Py_DECREF(key);
+    Py_XDECREF(value);
+    return status;
+}
+
+/* scan(data, exact, counts) -> [(id, end), ...]: the hits of ids below ``exact`` are
+ * added to ``counts`` (term -> occurrences) under their terms (set_terms); the others
+ * come back in the order Hyperscan reports them. */
+static PyObject *Literals_scan(Literals *self, PyObject *args) {
+    Py_buffer data;
+    unsigned int exact;
+    PyObject *counts;
+    if (!PyArg_ParseTuple(args, "y*IO!", &data, &exact, &PyDict_Type, &counts))
+        return NULL;
+    if (data.len > 0xFFFFFFFFLL) {
+        PyBuffer_Release(&data);
+        PyErr_SetString(PyExc_ValueError, "texts over 4 GB cannot be scanned");
+        return NULL;
+    }
+    self->exact = exact < self->n_exact ? exact : self->n_exact;
+    if (self->exact > self->ids)
+        self->exact = self->ids;
+    self->n_touched = 0;
+    self->n_rest = 0;
+    self->failed = 0;
+    hs_error_t status = hs_scan(self->db, data.buf, (unsigned)data.len, 0, self->scratch,
+                                on_hit, self);
+    PyBuffer_Release(&data);
+    int error = 0;
+    for (unsigned k = 0; k < self->n_touched; k++) {
+        unsigned id = self->touched[k];
+        for (unsigned j = self->offsets[id]; j < self->offsets[id + 1] && !error; j++)
+            error = add_count(counts, self->terms[j], self->counts[id]) < 0;
+        self->counts[id] = 0;
+    }
+    if (error)
+        return NULL;
+    if (self->failed)
+        return PyErr_NoMemory();
+    if (status != HS_SUCCESS) {
+        PyErr_Format(HyperscanError, "Hyperscan scan failed (error %d)", (int)status);
+        return NULL;
+    }
+    PyObject *rest = PyList_New((Py_ssize_t)self->n_rest);
+    if (rest == NULL)
+        return NULL;
+    for (size_t k = 0; k < self->n_rest; k++) {
+        PyObject *pair = Py_BuildValue("(II)", self->rest[2 * k], self->rest[2 * k + 1]);
+        if (pair == NULL) {
+            Py_DECREF(rest);
+            return NULL;
+        }
+        PyList_SET_ITEM(rest, (Py_ssize_t)k, pair);
+    }
+    if (self->rest_cap > (1 << 20)) {  /* a huge text: do not keep its buffer */
+        free(self->rest);
+        self->rest = NULL;
+        self->rest_cap = 0;
+    }
+    return rest;
+}
+
+static PyMethodDef Literals_methods[] = {
+    {"scan", (PyCFunction)Literals_scan, METH_VARARGS,
+     "scan(data, exact, counts) -> [(id, end), ...]: hits of ids below exact go to counts"},
+    {"set_terms", (PyCFunction)Literals_set_terms, METH_VARARGS,
+     "set_terms(offsets, terms): id k counts for terms[offsets[k]:offsets[k + 1]]"},
+    {"dump", (PyCFunction)Literals_dump, METH_NOARGS, "dump() -> bytes for Literals.load"},
+    {"load", (PyCFunction)Literals_load, METH_VARARGS | METH_CLASS,
+     "load(data, ids) -> Literals from dump(); ids: one more than the largest id"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PyTypeObject LiteralsType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "monitor.lexicon._native.Literals",
+    .tp_doc = "Literals(literals, ids): a Hyperscan block-mode literal database (one"
+              " scratch space: scans hold the GIL).",
+    .tp_basicsize = sizeof(Literals),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)Literals_init,
+    .tp_dealloc = (destructor)Literals_dealloc,
+    .tp_methods = Literals_methods,
+};
+
+/* ---- module ------------------------------------------------------------------------ */
+
+static PyObject *native_version(PyObject *module, PyObject *unused) {
+    return PyUnicode_FromString(hs_version());
+}
+
+static PyMethodDef module_methods[] = {
+    {"version", native_version, METH_NOARGS, "The Hyperscan library's version string."},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT, "_native", "Folding and literal scanning in C.", -1, module_methods,
+    NULL, NULL, NULL, NULL,
+};
+
+PyMODINIT_FUNC PyInit__native(void) {
+    if (hs_valid_platform() != HS_SUCCESS) {
+        PyErr_SetString(PyExc_ImportError, "this CPU cannot run Hyperscan");
+        return NULL;
+    }
+    if (PyType_Ready(&FolderType) < 0 || PyType_Ready(&LiteralsType) < 0)
+        return NULL;
+    PyObject *module = PyModule_Create(&native_module);
+    if (module == NULL)
+        return NULL;
+    HyperscanError = PyErr_NewException("monitor.lexicon._native.HyperscanError",
+                                        PyExc_RuntimeError, NULL);
+    if (HyperscanError == NULL || PyModule_AddObjectRef(module, "HyperscanError",
+                                                        HyperscanError) < 0
+        || PyModule_AddObjectRef(module, "Folder", (PyObject *)&FolderType) < 0
+        || PyModule_AddObjectRef(module, "Literals", (PyObject *)&LiteralsType) < 0) {
+        Py_DECREF(module);
+        return NULL;
+    }
+    return module;
+}
