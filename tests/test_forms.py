@@ -9,12 +9,22 @@ from itertools import islice
 import pytest
 from shared_corpora import CORPORA
 
-from monitor.lexicon import lexicon_from_dict
+from monitor.lexicon import lexicon_from_dict, native
 from monitor.lexicon.forms import FormMaker, slow_chars
 from monitor.lexicon.matcher import Matcher, hyperscan
 from monitor.lexicon.patterns import ascii_view, ascii_view_utf8, fold, prepare, without_invisible
 
 pytestmark = pytest.mark.skipif(hyperscan is None, reason="hyperscan not installed (x86_64 only)")
+
+
+@pytest.fixture(autouse=True, params=["extension", "bindings"])
+def route(request, monkeypatch):
+    """Every test twice: with the compiled extension (where built) and without it."""
+    if request.param == "bindings":
+        monkeypatch.setattr(native, "_native", None)
+    elif not native.available():
+        pytest.skip("the C extension is not built here")
+    return request.param
 
 NASTY = [
     "plain ascii Security",
@@ -46,6 +56,8 @@ def _check(texts: list[str]) -> int:
             assert forms.prepared_utf8 == prepared.encode("utf-8")
             assert ascii_view_utf8(forms.folded_utf8) == ascii_view(folded)
             assert ascii_view_utf8(forms.prepared_utf8) == ascii_view(prepared)
+        if forms.view is not None:  # made by the extension
+            assert forms.view == ascii_view(folded)
     return fast
 
 
