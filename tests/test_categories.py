@@ -116,8 +116,8 @@ def test_scanner_rows_equal_tally_per_document_on_un_speeches():
         want_categories += [(category_ids[c], doc, n) for c, n in cats.items()]
         for t in terms:
             want_stored[m.terms[t][0]] = want_stored.get(m.terms[t][0], 0) + 1
-    assert [tuple(r) for r in counts.tolist()] == sorted(want_counts)
-    assert [tuple(r) for r in categories.tolist()] == sorted(want_categories)
+    assert [tuple(r) for r in counts.rows().tolist()] == sorted(want_counts)
+    assert [tuple(r) for r in categories.rows().tolist()] == sorted(want_categories)
     assert stored == want_stored and len(want_categories) > 1000
 
 

@@ -14,6 +14,7 @@ import json
 import sqlite3
 from collections import defaultdict
 
+import numpy as np
 import pytest
 
 from monitor.lexicon import Matcher, category_paths, category_spans, resolve_lexicon
@@ -215,6 +216,29 @@ def test_rows_too_big_to_pack_are_stored_exactly(db):
                            counts=[(big_term, 1, 7), (big_term, big_doc, 4096)]))
     assert db.conn.execute("SELECT document_id, count FROM counts WHERE term_id = ?"
                            " ORDER BY 1", (big_term,)).fetchall() == [(1, 7), (big_doc, 4096)]
+
+
+def test_rows_of_a_document_deleted_during_the_tally_are_dropped(db):
+    from monitor.documents import Document
+    from monitor.tally.write import pack_rows
+
+    power = resolve_lexicon("power")
+    db.add_documents([Document(text=f"security {i}", source="s") for i in range(3)])
+    tally_documents(db, [power], workers=1)
+    security, military = (r[0] for r in db.conn.execute(
+        "SELECT id FROM terms ORDER BY id LIMIT 2"))
+    lid = db.conn.execute("SELECT id FROM lexicons WHERE name = 'power'").fetchone()[0]
+    with db.transaction() as conn:  # counted, then deleted before the batch is written
+        conn.execute("DELETE FROM documents WHERE id = 2")
+        conn.execute("DELETE FROM counts")
+    rows = np.array([(security, 1, 3), (security, 2, 5), (military, 2, 4096),
+                     (military, 3, 1)])
+    stored = store_counts(db, Batch(documents=[1, 2, 3], fingerprints={lid: power.fingerprint},
+                                    counts=[pack_rows(rows)]))
+    assert stored == 2
+    assert db.conn.execute("SELECT term_id, document_id, count FROM counts ORDER BY 1, 2"
+                           ).fetchall() == sorted([(security, 1, 3), (military, 3, 1)])
+    assert pack_rows(rows).rows().tolist() == sorted(map(list, rows.tolist()))
 
 
 def test_deleting_a_document_deletes_its_counts_and_category_totals(db):

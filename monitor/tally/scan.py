@@ -21,14 +21,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from ..workers import Workers
+from .write import PackedRows, pack_rows
 
 if TYPE_CHECKING:
     from ..lexicon import Lexicon, Matcher
 
-#: (documents, count rows, category rows, count rows per lexicon); the rows are int64
-#: arrays of shape (n, 3): (term_id, document_id, n) and (category_id, document_id, n),
-#: in key order. Arrays pickle as a few bytes a row (tuples of ints take ~100).
-Rows = tuple[list[int], np.ndarray, np.ndarray, dict[str, int]]
+#: (documents, count rows, category rows, count rows per lexicon); the rows are
+#: (term_id, document_id, n) and (category_id, document_id, n), packed for the insert
+#: (:class:`~monitor.tally.write.PackedRows`: ~18 bytes a row; tuples of ints take ~100).
+Rows = tuple[list[int], PackedRows, PackedRows, dict[str, int]]
 
 
 class Scanner:
@@ -87,15 +88,9 @@ class Scanner:
         totals = np.bincount(where, weights=np.concatenate(weights),
                              minlength=len(unique)).astype(np.int64)
         cat_doc, cat = np.divmod(unique, max(len(self.category_ids), 1))
-        return (doc_ids, _sorted_rows(self._term_ids[term], ids[doc], n),
-                _sorted_rows(self._category_ids[cat], ids[cat_doc], totals),
+        return (doc_ids, pack_rows(np.stack((self._term_ids[term], ids[doc], n), axis=1)),
+                pack_rows(np.stack((self._category_ids[cat], ids[cat_doc], totals), axis=1)),
                 {name: int(c) for name, c in zip(self._lexicons, stored, strict=True) if c})
-
-
-def _sorted_rows(key: np.ndarray, doc: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """(key, document, n) rows as one (rows, 3) array, sorted by key then document."""
-    order = np.lexsort((doc, key))
-    return np.stack((key[order], doc[order], n[order]), axis=1)
 
 
 #: Texts a worker reads at a time.
