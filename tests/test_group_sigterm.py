@@ -41,7 +41,10 @@ def _stop_group_after(child: subprocess.Popen, db: Path, delay: float) -> str:
             break
         time.sleep(0.02)
     time.sleep(delay)
-    os.killpg(child.pid, signal.SIGTERM)
+    try:
+        os.killpg(child.pid, signal.SIGTERM)
+    except ProcessLookupError:  # it finished first
+        pass
     try:
         return child.communicate(timeout=30)[1]
     except subprocess.TimeoutExpired:
@@ -64,11 +67,14 @@ def _assert_ended_in_one_line(child: subprocess.Popen, err: str, db: Path) -> No
 def test_a_group_sigterm_during_a_tally_ends_it_in_one_line(tmp_path, corpus):
     lexicon = tmp_path / "t.yaml"
     lexicon.write_text(LEXICON)
-    db = tmp_path / "m.db"
-    subprocess.run([*MONITOR, "--db", str(db), "ingest", str(corpus)], check=True,
+    ingested = tmp_path / "ingested.db"
+    subprocess.run([*MONITOR, "--db", str(ingested), "ingest", str(corpus)], check=True,
                    capture_output=True)
     stopped = 0
     for delay in (0.0, 0.05, 0.15, 0.3, 0.6, 1.0):
+        db = tmp_path / f"m{delay}.db"  # all to tally each time, however fast the last was
+        with sqlite3.connect(ingested) as source, sqlite3.connect(db) as copy:
+            source.backup(copy)
         child = subprocess.Popen([*MONITOR, "--db", str(db), "tally", "--lexicon",
                                   str(lexicon), "--workers", "2"], stdout=subprocess.PIPE,
                                  stderr=subprocess.PIPE, text=True, start_new_session=True)

@@ -29,6 +29,11 @@ def test_wheel_carries_the_shipped_lexicons_and_finds_them_installed(tmp_path):
     templates = {p.name for p in (REPO / "monitor" / "web" / "templates").glob("*.html")}
     assert templates and {f"monitor/web/templates/{n}" for n in templates} <= names
     assert "monitor/web/README.md" in names  # the web view's schema docs
+    from monitor.lexicon import native
+
+    if native.available():  # built here, so built into the wheel too
+        assert any(n.startswith("monitor/lexicon/_native.") and n.endswith(".so")
+                   for n in names)
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
                     str(site), str(wheel)], check=True, capture_output=True)
@@ -41,6 +46,34 @@ def test_wheel_carries_the_shipped_lexicons_and_finds_them_installed(tmp_path):
     found = [Path(p) for p in __import__("json").loads(out)]
     assert sorted(p.name for p in found) == shipped
     assert all(site in p.parents for p in found)
+
+
+def test_without_a_compiler_the_wheel_is_pure_python_and_counts_the_same(tmp_path):
+    pytest.importorskip("hatchling", reason="the test extra installs hatchling")
+    env = {**os.environ, "CC": "false"}  # a compiler that always fails
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+         "-w", str(tmp_path / "dist"), str(REPO)], check=True, capture_output=True, env=env)
+    (wheel,) = (tmp_path / "dist").glob("rhetoric_monitor-*.whl")
+    assert wheel.name.endswith("-py3-none-any.whl")
+    assert not [n for n in zipfile.ZipFile(wheel).namelist() if n.endswith(".so")]
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
+                    str(site), str(wheel)], check=True, capture_output=True)
+    env = {**os.environ, "PYTHONPATH": str(site)}
+    version = subprocess.run([sys.executable, "-m", "monitor", "--version"], cwd=tmp_path,
+                             env=env, check=True, capture_output=True, text=True).stdout
+    assert "tally extension: not built" in version and "libhyperscan-dev" in version
+    probe = ("from monitor.lexicon import Matcher, resolve_lexicon; import sys;"
+             " print(sorted(Matcher([resolve_lexicon('power')]).tally_parts("
+             "sys.argv[1].encode())[0].items()))")
+    text = "National security\u2019s armed forces, culture; security and the military."
+    pure = subprocess.run([sys.executable, "-c", probe, text], cwd=tmp_path, env=env,
+                          check=True, capture_output=True, text=True).stdout
+    from monitor.lexicon import Matcher, resolve_lexicon
+
+    here = sorted(Matcher([resolve_lexicon("power")]).tally_parts(text.encode())[0].items())
+    assert pure.strip() == str(here) and len(here) >= 4
 
 
 def test_console_script_and_module_entry_point(tmp_path):

@@ -141,7 +141,9 @@ class MonitorGroup(click.Group):
     envvar="MONITOR_DB",
     help="Database file [env MONITOR_DB; default db/monitor.db].",
 )
-@click.version_option(package_name="rhetoric-monitor")
+@click.option("--version", is_flag=True, expose_value=False, is_eager=True,
+              callback=lambda ctx, _param, value: _print_version(ctx, value),
+              help="Show the version, and whether the tally's C extension is built, and exit.")
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None) -> None:
     """rhetoric-monitor: count the words governments and media choose, and chart them."""
@@ -153,6 +155,19 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
                        err=True)
     ctx.obj = Context(db_path or default_db_path())
     ctx.call_on_close(lambda: ctx.obj._db.close() if ctx.obj._db else None)
+
+
+def _print_version(ctx: click.Context, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    from importlib.metadata import version
+
+    from ..lexicon import native
+
+    built = ("compiled" if native.available() else "not built: install gcc and"
+             " libhyperscan-dev, then reinstall (same counts, a slower tally)")
+    click.echo(f"rhetoric-monitor {version('rhetoric-monitor')} (tally extension: {built})")
+    ctx.exit()
 
 
 def run() -> None:
