@@ -175,6 +175,12 @@ def run() -> None:
         main()
     except KeyboardInterrupt:
         sys.exit(130)
+    finally:
+        # the command is over (and said so): a SIGTERM while the interpreter exits, which
+        # resets Python's handlers, would kill it without a word; ignored, the exit code
+        # stays the command's
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 from . import analysis, demo, ingest, lexicon, live, pipeline, serve, store_commands, tally, trends  # noqa: E402,F401,I001  (register commands)
