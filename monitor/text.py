@@ -11,6 +11,11 @@ import hashlib
 import re
 import unicodedata
 
+try:  # the compiled extension (monitor/_c), where it was built: the same values, faster
+    from . import _native
+except ImportError:
+    _native = None
+
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 WORD_RE = re.compile(
     rf"[{_CJK}]|(?:(?![{_CJK}])[^\W_])+(?:['\u2019\-](?:(?![{_CJK}])[^\W_])+)*"
@@ -83,5 +88,7 @@ def detect_language(text: str) -> str | None:
 
 def content_hash(text: str) -> str:
     """SHA-256 of the text with whitespace runs folded, so re-wrapped copies dedupe."""
-    folded = " ".join(text.split())
-    return hashlib.sha256(folded.encode("utf-8")).hexdigest()
+    folded = _native.fold_spaces(text) if _native is not None else None
+    if folded is None:  # no extension, or a lone surrogate (which raises here)
+        folded = " ".join(text.split()).encode("utf-8")
+    return hashlib.sha256(folded).hexdigest()

@@ -1,17 +1,22 @@
-"""The NumPy word counts, word hashes and MinHash signatures equal the definitions they
-replace on the hot path of ingest: the regular expressions and datasketch itself."""
+"""The NumPy (and compiled) word counts, word hashes, content hashes and MinHash
+signatures equal the definitions they replace on the hot path of ingest: the regular
+expressions, ``" ".join(text.split())`` and datasketch itself."""
 
 from __future__ import annotations
 
 import csv
 import gzip
+import hashlib
 import json
 
 import numpy as np
-from hypothesis import given, settings
+import pytest
+from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from shared_corpora import corpus_path
 
+from monitor import text as text_module
+from monitor.store import textscan
 from monitor.store.clusters import (
     _regex_word_hashes,
     _signature,
@@ -20,7 +25,7 @@ from monitor.store.clusters import (
 )
 from monitor.store.textscan import count_words as fast_count_words
 from monitor.store.textscan import word_hashes
-from monitor.text import count_words, normalise_text
+from monitor.text import content_hash, count_words, normalise_text
 
 TRICKY = [
     "", " ", "a", "-", "'", "a-", "-a", "a-b", "a--b", "a'-b", "a-b-c d'e f\u2019g",
@@ -32,7 +37,20 @@ TRICKY = [
     "\u4e2d\u6587 \u306e text \u30ab\u30bf\u30ab\u30ca-mixed",  # CJK: the expressions decide
     "emoji \U0001f600 and \U00020000 astral", "A" * 70 + " " + "\u00e9" * 40 + " b" * 3,
     "tab\tnew\nline\u00a0nbsp\u2028sep", "\u2019\u2019 -'- \u2014dash\u2014 end-",
+    "  \x1c\x1d\x1e\x1f\x85 spaces \u3000 everywhere \u205f ",
 ]
+
+
+@pytest.fixture(autouse=True, params=["extension", "numpy"])
+def route(request):
+    """Every test twice: with the compiled extension (where built) and the NumPy passes."""
+    if request.param == "extension" and textscan._native is None:
+        pytest.skip("the C extension is not built here")
+    saved = textscan._native, text_module._native
+    if request.param == "numpy":
+        textscan._native = text_module._native = None
+    yield request.param
+    textscan._native, text_module._native = saved
 
 
 def _speeches(step: int) -> list[str]:
@@ -63,12 +81,24 @@ def _check(text: str) -> bool:
         assert np.array_equal(hashes, reference), text[:80]
     elif fast is not None and count_words(text):
         raise AssertionError(f"words counted but not hashed: {text[:80]!r}")
+    try:
+        folded = " ".join(text.split()).encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate: both refuse it
+        with pytest.raises(UnicodeEncodeError):
+            content_hash(text)
+    else:
+        assert content_hash(text) == hashlib.sha256(folded).hexdigest(), text[:80]
     return fast is not None
 
 
 def test_tricky_texts_agree():
     covered = [_check(text) for text in TRICKY]
     assert sum(covered) >= len(TRICKY) - 3  # only the CJK, astral and empty ones fall back
+
+
+def test_a_lone_surrogate_is_refused_by_the_content_hash_either_way():
+    with pytest.raises(UnicodeEncodeError):  # prepare() turns it into the document's error
+        content_hash("lone \ud800 surrogate")
 
 
 def test_un_speeches_agree_and_signatures_equal_datasketch():
@@ -99,7 +129,15 @@ _ALPHABET = st.sampled_from(list("aZ9_ -'\u2019\t\n.,\u00e9\u0130\u00df\u0307\u2
                                  "\u0434\u05d0\u0663\u00bd\u2160\u4e2d\u30ab\U0001f600"))
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])  # the route's the same
 @given(st.lists(_ALPHABET, max_size=60).map("".join))
 def test_random_texts_agree(text):
+    _check(text)
+
+
+@settings(max_examples=300, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=40))
+def test_any_text_agrees(text):  # lone surrogates, astral characters, every space
     _check(text)

@@ -1,4 +1,5 @@
-"""The compiled extension ``_native`` (``_native.c``), where it was built, and its use.
+"""The compiled extension ``monitor._native`` (``monitor/_c``), where it was built, and its
+use by the matcher.
 
 ``pip install`` compiles it when a C compiler and Hyperscan's headers are on the machine
 (Debian: ``apt-get install libhyperscan-dev``; see ``hatch_build.py``). It does two things
@@ -21,7 +22,7 @@ import platform
 from functools import cache
 
 try:
-    from . import _native
+    from .. import _native
 except ImportError:  # not built here (no compiler or no Hyperscan headers at install)
     _native = None
 

@@ -7,7 +7,8 @@ from the same expressions, and a word's CRC-32 is the XOR of a table entry per b
 is linear: the contribution of byte ``v`` followed by ``k`` more bytes does not depend on
 what precedes it). Texts with Chinese or Japanese characters, or characters outside the
 Basic Multilingual Plane, are left to the expressions (these functions return None):
-they are rare and their rules are longer.
+they are rare and their rules are longer. With the compiled extension (``monitor/_c/
+text.c``) each is one pass in C over the same tables, with the same values.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import zlib
 
 import numpy as np
 
-from ..text import _CJK
+from ..text import _CJK, _native
 
 _BMP = 0x10000
 _MAX_WORD = 64  # bytes; a longer word is hashed on its own by zlib
@@ -45,6 +46,15 @@ def _tables() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarra
     return word, cjk, joiner, zeros, spread.ravel()
 
 
+@functools.cache
+def _flags() -> bytes:
+    """The tables as the extension reads them: a byte per BMP code point, 1 word, 2 CJK,
+    4 joiner."""
+    word, cjk, joiner, _, _ = _tables()
+    return (word.astype(np.uint8) | cjk.astype(np.uint8) << 1
+            | joiner.astype(np.uint8) << 2).tobytes()
+
+
 def _code_points(text: str) -> np.ndarray | None:
     """The text's code points (uint8 when ASCII), or None when some are outside the BMP."""
     if text.isascii():
@@ -55,6 +65,8 @@ def _code_points(text: str) -> np.ndarray | None:
 
 def count_words(text: str) -> int | None:
     """``text.count_words(text)``, or None for a text these tables do not cover."""
+    if _native is not None:
+        return _native.count_words(text, _flags())
     points = _code_points(text)
     if points is None or len(points) == 0:
         return None
@@ -71,6 +83,9 @@ def count_words(text: str) -> int | None:
 def word_hashes(lowered: str) -> np.ndarray | None:
     """CRC-32 (as uint64) of each word (run of ``[^\\W_]``) of an already lower-cased text,
     in order; None for a text these tables do not cover or without words."""
+    if _native is not None:
+        crcs = _native.word_crcs(lowered, _flags())
+        return None if crcs is None else np.frombuffer(crcs, dtype=np.uint32).astype(np.uint64)
     points = _code_points(lowered)
     if points is None or len(points) == 0:
         return None
