@@ -15,6 +15,7 @@ fails its own task only.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import queue
@@ -67,12 +68,15 @@ class Workers:
     tasks it is given. A context manager that ends them.
 
     ``name`` and ``hint`` make the one-line message of :class:`WorkerLost`; ``poll`` is
-    called while the parent waits (a place to raise a held Ctrl-C).
+    called while the parent waits (a place to raise a held Ctrl-C). ``nice`` lowers the
+    workers' priority: where the parent, which writes what they make, is the critical
+    path and there are fewer cores than processes, it then keeps a core of its own.
     """
 
     def __init__(self, processes: int, initializer: Callable[..., None] | None = None,
                  initargs: tuple = (), *, name: str = "worker", hint: str = "",
-                 poll: Callable[[], None] | None = None, context: Any = None) -> None:
+                 poll: Callable[[], None] | None = None, context: Any = None,
+                 nice: int = 0) -> None:
         if context is None:
             methods = multiprocessing.get_all_start_methods()
             context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
@@ -89,12 +93,14 @@ class Workers:
             for _ in range(max(processes, 1)):
                 task_read, task_write = context.Pipe(duplex=False)
                 reply_read, reply_write = context.Pipe(duplex=False)
+                _widen(task_write)
+                _widen(reply_write)
                 # a forked child holds every descriptor of the parent: it closes the
                 # parent's ends of its pipes and of its elder siblings', which would keep
                 # them open after the parent died
                 inherited = [task_write, reply_read, *self._tasks, *self._replies] if fork else []
                 process = context.Process(target=_serve, daemon=True, args=(
-                    task_read, reply_write, initializer, initargs, inherited))
+                    task_read, reply_write, initializer, initargs, inherited, nice))
                 # Ctrl-C and SIGTERM held over the fork (one that came before the worker
                 # set its own handlers would run the parent's there) and until the worker
                 # is on the lists terminate() ends
@@ -275,8 +281,24 @@ class _InOrder:
         self._forget_rest()
 
 
+#: Bytes a pipe to or from a worker holds (Linux allows 1 MB without privileges; the
+#: default is 64 KB).
+PIPE_BYTES = 1 << 20
+
+
+def _widen(conn: Connection) -> None:
+    """Let the pipe hold a whole task of texts (an ingest sends ~300 KB at a time): with
+    64 KB the parent waited for the worker to read each piece, which a busy worker's
+    reader thread does only when it gets the GIL (~5 ms), and the parent, the critical
+    path, stood still for 0.8 s of a 10 s ingest."""
+    with contextlib.suppress(AttributeError, OSError):  # not Linux, or a lower limit
+        import fcntl
+
+        fcntl.fcntl(conn.fileno(), fcntl.F_SETPIPE_SZ, PIPE_BYTES)
+
+
 def _serve(tasks: Connection, replies: Connection, initializer: Callable[..., None] | None,
-           initargs: tuple, inherited: list[Connection]) -> None:
+           initargs: tuple, inherited: list[Connection], nice: int = 0) -> None:
     """A worker: Ctrl-C is the parent's to handle, SIGTERM ends it quietly at once, and so
     does the end of its tasks (the parent closed them, or died)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -285,6 +307,9 @@ def _serve(tasks: Connection, replies: Connection, initializer: Callable[..., No
         signal.pthread_sigmask(signal.SIG_UNBLOCK, _STOPS)  # held since the fork
     for conn in inherited:
         conn.close()
+    if nice:
+        with contextlib.suppress(OSError):
+            os.nice(nice)
     if initializer is not None:
         initializer(*initargs)
     inbox: queue.SimpleQueue = queue.SimpleQueue()

@@ -34,6 +34,27 @@ def _pid() -> int:
     return os.getpid()
 
 
+def _niceness() -> int:
+    return os.nice(0)
+
+
+def _echo(data: bytes) -> int:
+    return len(data)
+
+
+def test_workers_can_yield_to_their_parent_and_take_big_tasks_at_once():
+    with Workers(1, nice=4) as workers:
+        assert workers.result(workers.submit(_niceness)) == os.nice(0) + 4
+    with Workers(1) as workers:
+        assert workers.result(workers.submit(_niceness)) == os.nice(0)
+        if sys.platform == "linux":  # the pipe holds a whole task of texts
+            import fcntl
+
+            assert fcntl.fcntl(workers._tasks[0].fileno(), fcntl.F_GETPIPE_SZ) >= 1 << 20
+            sent = [workers.submit(_echo, b"x" * 600_000) for _ in range(2)]
+            assert [workers.result(t) for t in sent] == [600_000, 600_000]
+
+
 def test_results_come_back_in_order_from_every_worker():
     with Workers(2) as workers:
         assert list(workers.imap(_square_all, range(200), chunksize=7)) == [

@@ -24,6 +24,8 @@ from .textscan import count_words as fast_count_words
 PARALLEL_DOCS = 64
 #: Documents sent to a worker at a time.
 WORKER_CHUNK = 16
+#: The workers' priority below the writing process, the critical path (see Workers).
+WORKER_NICE = 10
 
 
 @dataclass(frozen=True)
@@ -104,7 +106,7 @@ class Preparer:
             _warm_up()  # what the workers use is imported here, once: forked, they share it
             gc.freeze()  # and the collector does not copy those pages in every worker
             self._pool = Workers(self.workers, name="ingest", hint=(
-                "the documents stored so far stay: run monitor ingest again"))
+                "the documents stored so far stay: run monitor ingest again"), nice=WORKER_NICE)
         return self._pool.imap(_prepare_chunk, items, chunksize=WORKER_CHUNK)
 
     def close(self) -> None:
