@@ -5,7 +5,8 @@
 In one run: (1) the floor: read the JSON Lines file and insert each speech's text into a
 table with an FTS5 index (the same ``unicode61`` index the store keeps), filled with one
 ``INSERT ... SELECT`` per 500 documents, nothing else (no normalising, hashing, word
-counts, dates or duplicate checks); (2) ``monitor ingest`` of the same file into a fresh
+counts, dates or duplicate checks), gunzipped with the same library the store uses (ISA-L
+where installed); (2) ``monitor ingest`` of the same file into a fresh
 database, in a fresh process, with the peak memory of its processes. Target: (2) within
 1.5x of (1), memory flat.
 """
@@ -13,7 +14,6 @@ database, in a fresh process, with the peak memory of its processes. Target: (2)
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import sqlite3
 import sys
@@ -23,6 +23,8 @@ from pathlib import Path
 
 from dense_lexicon import CORPUS
 from procmem import run_measured
+
+from monitor.sources.decode import _gzip
 
 FILE = CORPUS / "ungdc_1946_2024.jsonl.gz"
 
@@ -49,7 +51,7 @@ def floor(path: Path) -> tuple[float, float]:
         conn.execute("COMMIT")
         batch.clear()
 
-    with gzip.open(FILE, "rt", encoding="utf-8") as f:
+    with _gzip.open(FILE, "rt", encoding="utf-8") as f:
         for line in f:
             record = json.loads(line)
             text = record.pop("text")

