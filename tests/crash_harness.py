@@ -197,7 +197,7 @@ class CrashResult:
 
 
 def crash_run(work: Path, kills: int, seed: int, records: int = 3000,
-              max_delay: float = 2.0, live: bool = True) -> CrashResult:
+              max_delay: float = 2.0, live: bool = True, min_delay: float = 0.2) -> CrashResult:
     """``kills`` seeded SIGKILLs, the invariants after each, then resume and compare.
 
     ``live``: also ``fetch`` and ``run`` against a local server of the shared feeds (if
@@ -210,14 +210,14 @@ def crash_run(work: Path, kills: int, seed: int, records: int = 3000,
 
         server = LiveServer()
     try:
-        return _crash_run(work, kills, seed, records, max_delay, server)
+        return _crash_run(work, kills, seed, records, (min_delay, max_delay), server)
     finally:
         if server is not None:
             server.close()
 
 
-def _crash_run(work: Path, kills: int, seed: int, records: int, max_delay: float,
-               server) -> CrashResult:
+def _crash_run(work: Path, kills: int, seed: int, records: int,
+               delays: tuple[float, float], server) -> CrashResult:
     started = time.monotonic()
     rng = random.Random(seed)
     corpus, lexicon = work / "corpus", work / "crash.yaml"
@@ -243,7 +243,7 @@ def _crash_run(work: Path, kills: int, seed: int, records: int, max_delay: float
             kind = "ingest"
         child = subprocess.Popen(monitor_command(kind, db, corpus, lexicon, out), env=env,
                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        time.sleep(rng.uniform(0.2, max_delay))  # the first ~0.5 s are Python's imports
+        time.sleep(rng.uniform(*delays))  # the first ~0.2 s are Python's imports
         if child.poll() is None:
             child.send_signal(signal.SIGKILL)
             result.killed[kind] = result.killed.get(kind, 0) + 1

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 import importlib
 import pkgutil
+from importlib.machinery import EXTENSION_SUFFIXES
 from pathlib import Path
 
 import pytest
@@ -16,7 +17,7 @@ import pytest
 import monitor
 
 STAGES: list[tuple[str, ...]] = [
-    ("monitor.documents", "monitor.text", "monitor.dates", "monitor.workers"),
+    ("monitor.documents", "monitor.text", "monitor.dates", "monitor.workers", "monitor._native"),
     ("monitor.sources",),
     ("monitor.store",),
     ("monitor.lexicon",),
@@ -84,7 +85,9 @@ def imported_modules(name: str) -> list[tuple[int, str]]:
 
 
 def module_path_exists(name: str) -> bool:
-    return module_path(name).is_file()
+    path = module_path(name)
+    compiled = (path.with_name(path.stem + suffix) for suffix in EXTENSION_SUFFIXES)
+    return path.is_file() or any(p.is_file() for p in compiled)  # monitor._native
 
 
 @pytest.mark.parametrize("name", [m for m in all_modules() if m != "monitor.__main__"])

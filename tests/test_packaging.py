@@ -32,7 +32,7 @@ def test_wheel_carries_the_shipped_lexicons_and_finds_them_installed(tmp_path):
     from monitor.lexicon import native
 
     if native.available():  # built here, so built into the wheel too
-        assert any(n.startswith("monitor/lexicon/_native.") and n.endswith(".so")
+        assert any(n.startswith("monitor/_native.") and n.endswith(".so")
                    for n in names)
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target",
