@@ -51,7 +51,7 @@ def slow_chars() -> str:
 @cache
 def _slow_database():
     """The hyperscan database of :func:`slow_chars` (one per process, from the disk cache)."""
-    from .matcher import _hyperscan_database
+    from .engine import _hyperscan_database
 
     return _hyperscan_database({c: i for i, c in enumerate(slow_chars())})
 
