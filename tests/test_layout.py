@@ -62,7 +62,7 @@ def module_path(name: str) -> Path:
 def imported_modules(name: str) -> list[tuple[int, str]]:
     """(line, absolute module) of every monitor import in the module, lazy ones included."""
     path = module_path(name)
-    if not path.is_file():  # a compiled extension (monitor.lexicon._native): no imports
+    if not path.is_file():  # a compiled extension (monitor._native): no imports
         return []
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     found = []

@@ -63,7 +63,7 @@ def test_without_a_compiler_the_wheel_is_pure_python_and_counts_the_same(tmp_pat
     env = {**os.environ, "PYTHONPATH": str(site)}
     version = subprocess.run([sys.executable, "-m", "monitor", "--version"], cwd=tmp_path,
                              env=env, check=True, capture_output=True, text=True).stdout
-    assert "tally extension: not built" in version and "libhyperscan-dev" in version
+    assert "C extension: not built" in version and "libhyperscan-dev" in version
     probe = ("from monitor.lexicon import Matcher, resolve_lexicon; import sys;"
              " print(sorted(Matcher([resolve_lexicon('power')]).tally_parts("
              "sys.argv[1].encode())[0].items()))")

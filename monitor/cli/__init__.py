@@ -143,7 +143,7 @@ class MonitorGroup(click.Group):
 )
 @click.option("--version", is_flag=True, expose_value=False, is_eager=True,
               callback=lambda ctx, _param, value: _print_version(ctx, value),
-              help="Show the version, and whether the tally's C extension is built, and exit.")
+              help="Show the version, and whether the C extension is built, and exit.")
 @click.pass_context
 def main(ctx: click.Context, db_path: Path | None) -> None:
     """rhetoric-monitor: count the words governments and media choose, and chart them."""
@@ -165,8 +165,8 @@ def _print_version(ctx: click.Context, value: bool) -> None:
     from ..lexicon import native
 
     built = ("compiled" if native.available() else "not built: install gcc and"
-             " libhyperscan-dev, then reinstall (same counts, a slower tally)")
-    click.echo(f"rhetoric-monitor {version('rhetoric-monitor')} (tally extension: {built})")
+             " libhyperscan-dev, then reinstall (same results, a slower tally and ingest)")
+    click.echo(f"rhetoric-monitor {version('rhetoric-monitor')} (C extension: {built})")
     ctx.exit()
 
 
