@@ -11,10 +11,24 @@ import hashlib
 import re
 import unicodedata
 
-try:  # the compiled extension (monitor/_c), where it was built: the same values, faster
-    from . import _native
-except ImportError:
-    _native = None
+#: The functions ``monitor/_c`` must offer (its ``API``): a build from older sources, left
+#: by an editable install that was not re-run, is not used.
+NATIVE_API = 1
+
+
+def _load_native() -> tuple[object | None, str]:
+    """(the compiled extension or None, what ``monitor --version`` says of it)."""
+    try:
+        from . import _native
+    except ImportError:
+        return None, ("not built: install gcc and libhyperscan-dev, then reinstall (same"
+                      " results, a slower tally and ingest)")
+    if getattr(_native, "API", None) != NATIVE_API:
+        return None, "out of date: reinstall (pip install -e .) to rebuild it"
+    return _native, "compiled"
+
+
+_native, NATIVE_STATE = _load_native()  # the same values with it, faster
 
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002fa1f"
 WORD_RE = re.compile(

@@ -76,6 +76,22 @@ def test_without_a_compiler_the_wheel_is_pure_python_and_counts_the_same(tmp_pat
     assert pure.strip() == str(here) and len(here) >= 4
 
 
+def test_an_extension_built_from_older_sources_is_not_used(monkeypatch):
+    import types
+
+    import monitor
+    from monitor import text
+
+    old = types.ModuleType("monitor._native")  # an editable install not re-run after a pull
+    monkeypatch.setitem(sys.modules, "monitor._native", old)
+    monkeypatch.setattr(monitor, "_native", old, raising=False)
+    module, state = text._load_native()
+    assert module is None and state.startswith("out of date: reinstall")
+    monkeypatch.undo()
+    module, state = text._load_native()
+    assert (module is not None) == (state == "compiled") == (text._native is not None)
+
+
 def test_console_script_and_module_entry_point(tmp_path):
     script = shutil.which("monitor", path=str(Path(sys.executable).parent))
     assert script, "the monitor console script is installed beside python"

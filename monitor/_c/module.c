@@ -25,7 +25,9 @@ PyMODINIT_FUNC PyInit__native(void) {
     PyObject *module = PyModule_Create(&native_module);
     if (module == NULL)
         return NULL;
-    if (PyModule_AddObjectRef(module, "Folder", (PyObject *)&FolderType) < 0
+    /* monitor.text.NATIVE_API: raise both when a function or its arguments change */
+    if (PyModule_AddIntConstant(module, "API", 1) < 0
+        || PyModule_AddObjectRef(module, "Folder", (PyObject *)&FolderType) < 0
         || literals_module_init(module) < 0 || text_module_init(module) < 0) {
         Py_DECREF(module);
         return NULL;

@@ -162,11 +162,9 @@ def _print_version(ctx: click.Context, value: bool) -> None:
         return
     from importlib.metadata import version
 
-    from ..lexicon import native
+    from ..text import NATIVE_STATE
 
-    built = ("compiled" if native.available() else "not built: install gcc and"
-             " libhyperscan-dev, then reinstall (same results, a slower tally and ingest)")
-    click.echo(f"rhetoric-monitor {version('rhetoric-monitor')} (C extension: {built})")
+    click.echo(f"rhetoric-monitor {version('rhetoric-monitor')} (C extension: {NATIVE_STATE})")
     ctx.exit()
 
 

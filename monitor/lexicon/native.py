@@ -21,10 +21,7 @@ from __future__ import annotations
 import platform
 from functools import cache
 
-try:
-    from .. import _native
-except ImportError:  # not built here (no compiler or no Hyperscan headers at install)
-    _native = None
+from ..text import _native  # None where not built (no compiler or Hyperscan headers)
 
 
 def available() -> bool:
