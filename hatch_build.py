@@ -3,7 +3,8 @@
 It needs a C compiler, Python's headers and Hyperscan's (Debian: ``apt-get install gcc
 libhyperscan-dev``). Where any is missing the build says so and goes on without it: the
 package then uses the ``hyperscan`` package's bindings, with the same results, slower.
-``MONITOR_NO_NATIVE=1`` skips it; ``CC`` names another compiler. An editable install
+``MONITOR_NO_NATIVE=1`` skips it; ``CC`` names another compiler, ``CPPFLAGS``, ``CFLAGS``
+and ``LDFLAGS`` add flags (Hyperscan under another prefix). An editable install
 (``pip install -e .``) compiles into the source tree; run it again after editing a C
 file.
 """
@@ -14,6 +15,7 @@ import os
 import shlex
 import shutil
 import subprocess
+import sys
 import sysconfig
 import tempfile
 from pathlib import Path
@@ -27,7 +29,8 @@ class NativeBuildHook(BuildHookInterface):
     PLUGIN_NAME = "custom"
 
     def initialize(self, version: str, build_data: dict) -> None:
-        if self.target_name != "wheel" or os.environ.get("MONITOR_NO_NATIVE"):
+        if self.target_name != "wheel" or os.environ.get("MONITOR_NO_NATIVE", "0") not in (
+                "", "0"):
             return
         sources = Path(self.root) / SOURCES
         package = Path(self.root) / "monitor"
@@ -36,8 +39,12 @@ class NativeBuildHook(BuildHookInterface):
         self._folder = Path(tempfile.mkdtemp(prefix="monitor-native-"))
         built = self._folder / name
         compiler = shlex.split(os.environ.get("CC") or sysconfig.get_config_var("CC") or "cc")
+        flags = [f for name in ("CPPFLAGS", "CFLAGS", "LDFLAGS")  # e.g. -I/opt/hs/include
+                 for f in shlex.split(os.environ.get(name, ""))]
+        if sys.platform == "darwin":  # Python's symbols come from the interpreter
+            flags += ["-undefined", "dynamic_lookup"]
         command = [*compiler, "-O2", "-shared", "-fPIC", "-Wall",
-                   f"-I{sysconfig.get_paths()['include']}", f"-I{sources}",
+                   f"-I{sysconfig.get_paths()['include']}", f"-I{sources}", *flags,
                    *sorted(str(p) for p in sources.glob("*.c")), "-o", str(built), "-lhs"]
         try:
             subprocess.run(command, check=True, capture_output=True, text=True)
@@ -53,8 +60,12 @@ class NativeBuildHook(BuildHookInterface):
         build_data["infer_tag"] = True
         if version == "editable":
             staged = package / f".{name}.tmp"
-            shutil.copyfile(built, staged)
-            os.replace(staged, package / name)
+            try:
+                shutil.copyfile(built, staged)
+                os.replace(staged, package / name)
+            except OSError as exc:  # a read-only checkout
+                self.app.display_warning(f"{SOURCES}: the build could not be placed: {exc}")
+                return
         else:
             build_data["force_include"][str(built)] = f"monitor/{name}"
 

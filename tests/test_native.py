@@ -81,6 +81,48 @@ def test_literals_count_exact_hits_into_terms_and_return_the_rest():
         native._native.Literals.load(b"not a database", 3)
 
 
+def test_a_scan_started_while_another_builds_its_results_does_not_disturb_it():
+    """Making the result list can run Python code (the collector's callbacks, a __del__,
+    another thread): a scan of the same Literals there must leave this one's hits alone."""
+    import gc
+
+    lits = native._native.Literals([b"a"], [0])
+    lits.set_terms([0, 1], [3])
+    inner: list = []
+
+    def scan_again(phase: str, info: dict) -> None:
+        if phase == "start" and not inner:
+            counts: dict[int, int] = {}
+            inner.append((lits.scan(b"a" * 200_000, 0, counts), counts))
+
+    threshold = gc.get_threshold()
+    gc.callbacks.append(scan_again)
+    gc.set_threshold(10)
+    try:
+        counts: dict[int, int] = {}
+        out = lits.scan(b"a" * 2000, 0, counts)
+    finally:
+        gc.callbacks.remove(scan_again)
+        gc.set_threshold(*threshold)
+    assert inner and len(inner[0][0]) == 200_000  # the scan inside did run
+    assert out == [(0, end) for end in range(1, 2001)] and counts == {}
+    assert lits.scan(b"aaa", 1, counts) == [] and counts == {3: 3}
+
+
+def test_bad_arguments_are_errors_that_say_so():
+    with pytest.raises(ValueError, match="below 2"):
+        native._native.Literals([b"a"], [2**31 - 1])
+    lits = native._native.Literals([b"a"], [0])
+    with pytest.raises(OverflowError):
+        lits.set_terms([0, 2**32], [5])
+    with pytest.raises(TypeError):
+        lits.set_terms([0, 1], ["x"])
+    with pytest.raises(RuntimeError, match="compiled once"):
+        lits.__init__([b"b"], [0])
+    with pytest.raises(RuntimeError, match="not initialised"):
+        native._native.Folder.__new__(native._native.Folder).fold(b"x")
+
+
 def _both(lexicons, monkeypatch) -> tuple[Matcher, Matcher]:
     made = Matcher(lexicons)
     with monkeypatch.context() as patch:

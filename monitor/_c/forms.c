@@ -80,6 +80,10 @@ static PyObject *Folder_fold(Folder *self, PyObject *arg) {
         PyErr_SetString(PyExc_TypeError, "fold() takes bytes");
         return NULL;
     }
+    if (self->slow == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Folder(view_table, slow_map) was not initialised");
+        return NULL;
+    }
     const unsigned char *s = (const unsigned char *)PyBytes_AS_STRING(arg);
     const unsigned char *slow = (const unsigned char *)PyBytes_AS_STRING(self->slow);
     Py_ssize_t n = PyBytes_GET_SIZE(arg), i = 0;

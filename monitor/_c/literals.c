@@ -47,6 +47,10 @@ static int Literals_init(Literals *self, PyObject *args, PyObject *kwds) {
     PyObject *literals, *ids;
     if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &literals, &PyList_Type, &ids))
         return -1;
+    if (self->db != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "a Literals is compiled once");
+        return -1;
+    }
     Py_ssize_t n = PyList_GET_SIZE(literals);
     if (n == 0 || PyList_GET_SIZE(ids) != n) {
         PyErr_SetString(PyExc_ValueError, "as many ids as literals, at least one");
@@ -71,8 +75,12 @@ static int Literals_init(Literals *self, PyObject *args, PyObject *kwds) {
         exprs[k] = PyBytes_AS_STRING(lit);
         lens[k] = (size_t)PyBytes_GET_SIZE(lit);
         unsigned long id = PyLong_AsUnsignedLong(PyList_GET_ITEM(ids, k));
-        if (PyErr_Occurred() || id >= 0x7FFFFFFFUL)
+        if (PyErr_Occurred())
             goto done;
+        if (id >= 0x7FFFFFFFUL) {
+            PyErr_SetString(PyExc_ValueError, "literal ids are below 2**31 - 1");
+            goto done;
+        }
         numbers[k] = (unsigned)id;
         if (id + 1 > top)
             top = (unsigned)id + 1;
@@ -107,6 +115,19 @@ static void Literals_dealloc(Literals *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
+/* An int that fits in 32 bits, or -1 with the error set. */
+static int as_unsigned(PyObject *value, unsigned *out) {
+    unsigned long v = PyLong_AsUnsignedLong(value);
+    if (v == (unsigned long)-1 && PyErr_Occurred())
+        return -1;
+    if (v > 0xFFFFFFFFUL) {
+        PyErr_SetString(PyExc_OverflowError, "a term or offset over 32 bits");
+        return -1;
+    }
+    *out = (unsigned)v;
+    return 0;
+}
+
 /* set_terms(offsets, terms): the terms each exact literal id counts for */
 static PyObject *Literals_set_terms(Literals *self, PyObject *args) {
     PyObject *offsets, *terms;
@@ -121,14 +142,15 @@ static PyObject *Literals_set_terms(Literals *self, PyObject *args) {
         return PyErr_NoMemory();
     }
     for (Py_ssize_t k = 0; k < n && !PyErr_Occurred(); k++) {
-        o[k] = (unsigned)PyLong_AsUnsignedLong(PyList_GET_ITEM(offsets, k));
+        if (as_unsigned(PyList_GET_ITEM(offsets, k), &o[k]) < 0)
+            break;
         if ((k && o[k] < o[k - 1]) || o[k] > (unsigned)m) {
             PyErr_SetString(PyExc_ValueError, "offsets must rise and stay within terms");
             break;
         }
     }
     for (Py_ssize_t k = 0; k < m && !PyErr_Occurred(); k++)
-        t[k] = (unsigned)PyLong_AsUnsignedLong(PyList_GET_ITEM(terms, k));
+        as_unsigned(PyList_GET_ITEM(terms, k), &t[k]);
     if (PyErr_Occurred()) {
         free(o);
         free(t);
@@ -247,38 +269,63 @@ static PyObject *Literals_scan(Literals *self, PyObject *args) {
     hs_error_t status = hs_scan(self->db, data.buf, (unsigned)data.len, 0, self->scratch,
                                 on_hit, self);
     PyBuffer_Release(&data);
-    int error = 0;
-    for (unsigned k = 0; k < self->n_touched; k++) {
-        unsigned id = self->touched[k];
-        for (unsigned j = self->offsets[id]; j < self->offsets[id + 1] && !error; j++)
-            error = add_count(counts, self->terms[j], self->counts[id]) < 0;
-        self->counts[id] = 0;
+    /* What the scan left in the object is moved to locals before any Python object is
+     * made: making one may run Python code (the collector, a __del__), and with it a scan
+     * of this same object from another thread or a callback. */
+    unsigned n_touched = self->n_touched, *found = NULL;
+    size_t n_rest = self->n_rest, rest_cap = self->rest_cap;
+    unsigned *rest = self->rest;
+    int failed = self->failed;
+    self->rest = NULL;
+    self->rest_cap = self->n_rest = 0;
+    self->n_touched = 0;
+    if (n_touched) {
+        found = malloc(2 * n_touched * sizeof(unsigned));
+        for (unsigned k = 0; k < n_touched; k++) {
+            unsigned id = self->touched[k];
+            if (found != NULL) {
+                found[2 * k] = id;
+                found[2 * k + 1] = self->counts[id];
+            }
+            self->counts[id] = 0;
+        }
+        if (found == NULL) {
+            free(rest);
+            return PyErr_NoMemory();
+        }
     }
-    if (error)
-        return NULL;
-    if (self->failed)
-        return PyErr_NoMemory();
+    PyObject *out = NULL;
+    if (failed) {
+        PyErr_NoMemory();
+        goto done;
+    }
     if (status != HS_SUCCESS) {
         PyErr_Format(HyperscanError, "Hyperscan scan failed (error %d)", (int)status);
-        return NULL;
+        goto done;
     }
-    PyObject *rest = PyList_New((Py_ssize_t)self->n_rest);
-    if (rest == NULL)
-        return NULL;
-    for (size_t k = 0; k < self->n_rest; k++) {
-        PyObject *pair = Py_BuildValue("(II)", self->rest[2 * k], self->rest[2 * k + 1]);
-        if (pair == NULL) {
-            Py_DECREF(rest);
-            return NULL;
-        }
-        PyList_SET_ITEM(rest, (Py_ssize_t)k, pair);
+    for (unsigned k = 0; k < n_touched; k++) {
+        unsigned id = found[2 * k];
+        for (unsigned j = self->offsets[id]; j < self->offsets[id + 1]; j++)
+            if (add_count(counts, self->terms[j], found[2 * k + 1]) < 0)
+                goto done;
     }
-    if (self->rest_cap > (1 << 20)) {  /* a huge text: do not keep its buffer */
-        free(self->rest);
-        self->rest = NULL;
-        self->rest_cap = 0;
+    out = PyList_New((Py_ssize_t)n_rest);
+    for (size_t k = 0; out != NULL && k < n_rest; k++) {
+        PyObject *pair = Py_BuildValue("(II)", rest[2 * k], rest[2 * k + 1]);
+        if (pair == NULL)
+            Py_CLEAR(out);
+        else
+            PyList_SET_ITEM(out, (Py_ssize_t)k, pair);
     }
-    return rest;
+done:
+    free(found);
+    if (self->rest == NULL && rest != NULL && rest_cap <= (1 << 20)) {
+        self->rest = rest;  /* kept for the next scan, unless huge or replaced meanwhile */
+        self->rest_cap = rest_cap;
+    } else {
+        free(rest);
+    }
+    return out;
 }
 
 static PyMethodDef Literals_methods[] = {
@@ -306,10 +353,8 @@ PyTypeObject LiteralsType = {
 };
 
 int literals_module_init(PyObject *module) {
-    if (hs_valid_platform() != HS_SUCCESS) {
-        PyErr_SetString(PyExc_ImportError, "this CPU cannot run Hyperscan");
-        return -1;
-    }
+    if (hs_valid_platform() != HS_SUCCESS)
+        return 0;  /* this CPU cannot run Hyperscan: no Literals, the rest of the module */
     HyperscanError = PyErr_NewException("monitor._native.HyperscanError",
                                         PyExc_RuntimeError, NULL);
     if (HyperscanError == NULL || PyType_Ready(&LiteralsType) < 0

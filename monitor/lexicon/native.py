@@ -31,8 +31,8 @@ def available() -> bool:
 def literals(ids: dict[str, int]):
     """A ``_native.Literals`` for ``ids`` (literal -> id), from the compile cache when it is
     there, or None without the extension."""
-    if _native is None or not ids:
-        return None
+    if _native is None or not hasattr(_native, "Literals") or not ids:
+        return None  # not built, or a CPU Hyperscan cannot run on
     from .cache import cache_key, cached_bytes
 
     top = max(ids.values()) + 1
