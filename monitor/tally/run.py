@@ -135,11 +135,13 @@ def pending_documents(db: Database, lexicon_id: int, fingerprint: str,
         only = (" AND (language IS NULL OR language IN"
                 " (SELECT value FROM json_each(?)))")
         args.append(json.dumps(list(languages)))
+    # sorted here, not by ORDER BY: without it SQLite reads a small covering index
+    # instead of every row of the table that holds the texts (3 ms, not 10-40 ms)
     rows = db.conn.execute(
         "SELECT id FROM documents WHERE id NOT IN (SELECT document_id FROM tallied"
-        f" WHERE lexicon_id = ? AND fingerprint = ?){only} ORDER BY id", args,
+        f" WHERE lexicon_id = ? AND fingerprint = ?){only}", args,
     )
-    return [r[0] for r in rows]
+    return sorted(r[0] for r in rows)
 
 
 def tally_documents(

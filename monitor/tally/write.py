@@ -126,11 +126,11 @@ def store_counts(db: Database, batch: Batch) -> int:
             for table, key, parts in (("counts", "term_id", counts),
                                       ("category_counts", "category_id", categories)):
                 _insert(conn, table, key, parts, gone)
-            conn.executemany(
-                "INSERT OR REPLACE INTO tallied (lexicon_id, document_id, fingerprint)"
-                " VALUES (?, ?, ?)",
-                [(lid, doc, fp) for lid, fp in sorted(batch.fingerprints.items())
-                 for doc in sorted(documents)])
+            tallied = json.dumps(sorted(set(documents)))
+            for lid, fp in sorted(batch.fingerprints.items()):  # a statement per lexicon
+                conn.execute(
+                    "INSERT OR REPLACE INTO tallied (lexicon_id, document_id, fingerprint)"
+                    " SELECT ?, value, ? FROM json_each(?)", (lid, fp, tallied))
             return len(documents)
     finally:
         conn.execute("PRAGMA foreign_keys = ON")
