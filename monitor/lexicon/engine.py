@@ -78,8 +78,7 @@ class Side:
             utf8: bytes | None = None, view: bytes | None = None) -> None:
         """Confirm every literal hit in ``norm`` (``utf8``, ``view``: its UTF-8 and ASCII
         view, if at hand); add to ``counts`` or ``spans``."""
-        exact_hits: list[int] = []
-        found: Counter[int] = Counter()  # hits of exact literals not yet in counts, by id
+        exact_hits: list[int] = []  # ids of the exact literals' hits not yet in counts
         exact = 0 if keep_all else self.n_exact  # ids below: only record the hit
         for scan, in_view in self.scans:
             if not in_view and norm.isascii():
@@ -89,11 +88,10 @@ class Side:
             if in_view:
                 if view is None:
                     view = ascii_view(norm) if utf8 is None else ascii_view_utf8(utf8)
-                scan(view, exact, found, counts, sink)
+                scan(view, exact, exact_hits, counts, sink)
             else:
-                scan(norm, exact, found, counts, sink, utf8)
-        found.update(exact_hits)
-        for gid, n in found.items():
+                scan(norm, exact, exact_hits, counts, sink, utf8)
+        for gid, n in Counter(exact_hits).items():
             for term in self.exact_terms[gid]:
                 counts[term] = counts.get(term, 0) + n
 
@@ -146,11 +144,11 @@ class Side:
 
 
 def _scanner(engine: str, ids: dict[str, int], in_view: bool, exact_terms: list[list[int]]):
-    """A function (text, exact, found, counts, sink, utf8) scanning for the literals ``ids``.
+    """A function (text, exact, hits, counts, sink, utf8) scanning for the literals ``ids``.
 
     A hit of literal ``gid < exact`` is only counted: into ``counts`` under its terms
-    (``exact_terms[gid]``), or in ``found`` (a Counter by gid), or by ``sink``, which
-    records it; any other calls ``sink(gid, 0, end)``. The view is ``bytes`` with one
+    (``exact_terms[gid]``), or its gid appended to ``hits`` (by the scan, or by ``sink``,
+    which records it); any other calls ``sink(gid, 0, end)``. The view is ``bytes`` with one
     byte per character; the text itself is a ``str``, which hyperscan scans as UTF-8:
     its byte offsets are converted to character offsets for the hits that go to
     ``sink`` (``utf8``: its UTF-8, if at hand). With the compiled extension
@@ -165,15 +163,13 @@ def _scanner(engine: str, ids: dict[str, int], in_view: bool, exact_terms: list[
             automaton.add_word(literal, gid)
         automaton.make_automaton()
 
-        def scan_aho(text, exact: int, found: Counter, _counts: dict, sink,
+        def scan_aho(text, exact: int, hits: list, _counts: dict, sink,
                      _utf8: bytes | None = None) -> None:
-            counted = []
             for end, gid in automaton.iter(text.decode("ascii") if in_view else text):
                 if gid < exact:
-                    counted.append(gid)
+                    hits.append(gid)
                 else:
                     sink(gid, 0, end + 1)
-            found.update(counted)
 
         return scan_aho
     native = native_literals(ids)
@@ -184,38 +180,38 @@ def _scanner(engine: str, ids: dict[str, int], in_view: bool, exact_terms: list[
             offsets.append(len(terms))
         native.set_terms(offsets, terms)
 
-        def scan_hits(data: bytes, exact: int, found: Counter, counts: dict) -> list:
+        def scan_hits(data: bytes, exact: int, hits: list, counts: dict) -> list:
             return native.scan(data, exact, counts)
     else:
         db = _hyperscan_database(ids)
         if in_view:
-            def scan_view(data: bytes, exact: int, found: Counter, counts: dict, sink,
+            def scan_view(data: bytes, exact: int, hits: list, counts: dict, sink,
                           _utf8: bytes | None = None) -> None:
                 db.scan(data, match_event_handler=sink)
 
             return scan_view
 
-        def scan_hits(data: bytes, exact: int, found: Counter, counts: dict) -> list:
-            hits: list[tuple[int, int]] = []
-            db.scan(data, match_event_handler=_collect_hit, context=hits)
-            found.update(gid for gid, _ in hits if gid < exact)
-            return [h for h in hits if h[0] >= exact]
+        def scan_hits(data: bytes, exact: int, hits: list, counts: dict) -> list:
+            found: list[tuple[int, int]] = []
+            db.scan(data, match_event_handler=_collect_hit, context=found)
+            hits += (gid for gid, _ in found if gid < exact)
+            return [h for h in found if h[0] >= exact]
 
     if in_view:
-        def scan_view_hits(data: bytes, exact: int, found: Counter, counts: dict, sink,
+        def scan_view_hits(data: bytes, exact: int, hits: list, counts: dict, sink,
                            _utf8: bytes | None = None) -> None:
-            for gid, end in scan_hits(data, exact, found, counts):
+            for gid, end in scan_hits(data, exact, hits, counts):
                 sink(gid, 0, end)
 
         return scan_view_hits
 
-    def scan_utf8(text: str, exact: int, found: Counter, counts: dict, sink,
+    def scan_utf8(text: str, exact: int, hits: list, counts: dict, sink,
                   utf8: bytes | None = None) -> None:
         data = text.encode("utf-8") if utf8 is None else utf8
-        hits = scan_hits(data, exact, found, counts)
-        hits.sort(key=itemgetter(1))
+        rest = scan_hits(data, exact, hits, counts)
+        rest.sort(key=itemgetter(1))
         byte = char = 0
-        for gid, end in hits:
+        for gid, end in rest:
             if end != byte:  # byte -> character offsets, walking forward once
                 char += len(data[byte:end].decode("utf-8"))
                 byte = end

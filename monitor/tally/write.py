@@ -122,7 +122,8 @@ def store_counts(db: Database, batch: Batch) -> int:
                 (docs,)))
             documents = batch.documents
             if gone:
-                documents = [d for d in documents if d not in set(gone)]
+                dropped = set(gone)
+                documents = [d for d in documents if d not in dropped]
             for table, key, parts in (("counts", "term_id", counts),
                                       ("category_counts", "category_id", categories)):
                 _insert(conn, table, key, parts, gone)
