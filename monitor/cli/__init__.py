@@ -62,8 +62,17 @@ class Terminated(KeyboardInterrupt):
     """SIGTERM, handled like Ctrl-C: runs end as ``aborted``, the exit code is 143."""
 
 
+_command_over = False  # set as a command ends: a signal then only cuts the closing short
+
+
 def _terminate(signum: int, frame: object) -> None:
-    raise Terminated()
+    if not _command_over:
+        raise Terminated()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    if not _command_over:
+        raise KeyboardInterrupt()
 
 
 class MonitorGroup(click.Group):
@@ -97,8 +106,28 @@ class MonitorGroup(click.Group):
         return super().parse_args(ctx, front + rest)
 
     def invoke(self, ctx: click.Context) -> object:
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, _terminate)
+        global _command_over
+        main_thread = threading.current_thread() is threading.main_thread()
+        if main_thread:
+            _command_over = False
+            handlers = (signal.signal(signal.SIGTERM, _terminate),
+                        signal.signal(signal.SIGINT, _interrupt))
+        try:
+            return self._invoke_command(ctx)
+        finally:
+            # the command is over, its work stored or rolled back: a signal now would only
+            # cut the closing short (a WAL checkpoint) and reach click as "Aborted!"
+            _command_over = True
+            try:
+                if isinstance(ctx.obj, Context) and ctx.obj._db is not None:
+                    ctx.obj._db.close()
+            finally:
+                if main_thread and not _AS_PROGRAM:  # called in-process (tests, scripts)
+                    signal.signal(signal.SIGTERM, handlers[0])
+                    signal.signal(signal.SIGINT, handlers[1])
+                    _command_over = False
+
+    def _invoke_command(self, ctx: click.Context) -> object:
         try:
             return super().invoke(ctx)
         except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM: one line, 130 or 143
@@ -154,7 +183,6 @@ def main(ctx: click.Context, db_path: Path | None) -> None:
             click.echo(f"warning: MONITOR_LEXICONS folder {folder} does not exist (ignored)",
                        err=True)
     ctx.obj = Context(db_path or default_db_path())
-    ctx.call_on_close(lambda: ctx.obj._db.close() if ctx.obj._db else None)
 
 
 def _print_version(ctx: click.Context, value: bool) -> None:
@@ -168,7 +196,12 @@ def _print_version(ctx: click.Context, value: bool) -> None:
     ctx.exit()
 
 
+_AS_PROGRAM = False  # run() sets it: signals stay harmless once the command is over
+
+
 def run() -> None:
+    global _AS_PROGRAM
+    _AS_PROGRAM = True
     try:
         main()
     except KeyboardInterrupt:
