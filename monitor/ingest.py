@@ -16,14 +16,16 @@ are skipped.
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from .dates import parse_date
 from .documents import Document, IngestError
-from .sources import DEFAULT_MAX_BYTES, FieldMap, ReadOptions, read_file, walk
+from .sources import DEFAULT_MAX_BYTES, FieldMap, FileItem, ReadOptions, read_file, walk
+from .sources.readahead import ReadAhead
 from .store import Database, Preparer
 
 __all__ = ["DEFAULT_MAX_BYTES", "FieldMap", "IngestReport", "ingest_paths", "parse_size"]
@@ -163,33 +165,32 @@ def ingest_paths(
             else:
                 _flush(db, batch, location, report, fail, warn)
 
-        for item in items:
-            if isinstance(item, IngestError):
-                fail(item)
-                continue
-            here = str(item.root.resolve())
-            if batch and here != location:
-                store(batch, location)
-                batch = []
-            location, done = here, [0]
-
-            def advance(n: int, done: list[int] = done) -> None:
-                done[0] += n
-                bar.update(n)
-
-            for doc in read_file(item, options, on_read=advance if bar is not None else None):
-                if isinstance(doc, IngestError):
-                    fail(doc)
-                    continue
-                batch.append(doc)
-                if len(batch) >= batch_size:
-                    store(batch, location)
-                    batch = []
-            if bar is not None and item.size > done[0]:
-                bar.update(item.size - done[0])
-        store(batch, location)
-        if pending:
-            _flush(db, *pending.pop(), report, fail, warn)
+        current: FileItem | None = None
+        done = 0  # bytes of the current file counted on the progress bar
+        with ReadAhead(_read_all(items, options, bar is not None), ahead=24) as reader:
+            db.during_long_statements = reader.allowed  # it reads while SQLite writes
+            for event in reader:
+                if isinstance(event, int):
+                    done += event
+                    bar.update(event)
+                elif isinstance(event, IngestError):
+                    fail(event)
+                elif isinstance(event, FileItem):
+                    _count_rest(bar, current, done)
+                    here = str(event.root.resolve())
+                    if batch and here != location:
+                        store(batch, location)
+                        batch = []
+                    location, current, done = here, event, 0
+                else:
+                    batch.append(event)
+                    if len(batch) >= batch_size:
+                        store(batch, location)
+                        batch = []
+            _count_rest(bar, current, done)
+            store(batch, location)
+            if pending:
+                _flush(db, *pending.pop(), report, fail, warn)
         if report.added:
             db.raise_if_damaged()  # never report success into a damaged file
         completed = True
@@ -200,6 +201,7 @@ def ingest_paths(
             message = f"aborted ({type(exc).__name__}: {exc})"
         raise
     finally:
+        db.during_long_statements = nullcontext
         db.conn.execute(f"PRAGMA cache_size = {int(cache)}")
         db.preparer.close()
         db.preparer = None
@@ -209,6 +211,30 @@ def ingest_paths(
                       failed=report.failed or int(not completed),
                       message=report.summary() if completed else message, status=status)
     return report
+
+
+def _read_all(items: list[FileItem | IngestError], options: ReadOptions, counted: bool
+              ) -> Iterator[FileItem | Document | IngestError | int]:
+    """Each file, then its documents and errors; with ``counted``, the bytes read since
+    the last document (ints), for the progress bar."""
+    for item in items:
+        yield item
+        if isinstance(item, IngestError):
+            continue
+        read: list[int] = []
+        for doc in read_file(item, options, on_read=read.append if counted else None):
+            if read:
+                yield sum(read)
+                read.clear()
+            yield doc
+        if read:
+            yield sum(read)
+
+
+def _count_rest(bar: Any, item: FileItem | None, done: int) -> None:
+    """The rest of a file read to its end (what its reader did not count) on the bar."""
+    if bar is not None and item is not None and item.size > done:
+        bar.update(item.size - done)
 
 
 def _flush(db: Database, batch: list[Document], location: str | None, report: IngestReport,

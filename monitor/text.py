@@ -13,7 +13,7 @@ import unicodedata
 
 #: The functions ``monitor/_c`` must offer (its ``API``): a build from older sources, left
 #: by an editable install that was not re-run, is not used.
-NATIVE_API = 1
+NATIVE_API = 2
 
 
 def _load_native() -> tuple[object | None, str]:

@@ -22,6 +22,7 @@ from monitor.store.clusters import (
     _signature,
     reference_signature,
     shingle_hashes,
+    signature_and_size,
 )
 from monitor.store.textscan import count_words as fast_count_words
 from monitor.store.textscan import word_hashes
@@ -82,6 +83,14 @@ def _check(text: str) -> bool:
     elif fast is not None and count_words(text):
         raise AssertionError(f"words counted but not hashed: {text[:80]!r}")
     try:
+        shingles = shingle_hashes(text)
+    except UnicodeEncodeError:  # a lone surrogate: refused before, by the content hash
+        pass
+    else:  # the C MinHash (minhash.c) or the NumPy one, against the NumPy one
+        signature, size = signature_and_size(text)
+        assert np.array_equal(signature, _signature(shingles)), text[:80]
+        assert size == len(shingles), text[:80]
+    try:
         folded = " ".join(text.split()).encode("utf-8")
     except UnicodeEncodeError:  # a lone surrogate: both refuse it
         with pytest.raises(UnicodeEncodeError):
@@ -108,6 +117,7 @@ def test_un_speeches_agree_and_signatures_equal_datasketch():
     for text in speeches[::5]:
         shingles = shingle_hashes(text)
         assert np.array_equal(_signature(shingles), reference_signature(shingles))
+        assert np.array_equal(signature_and_size(text)[0], reference_signature(shingles))
 
 
 def test_chinese_texts_agree():

@@ -9,6 +9,8 @@ static PyMethodDef module_methods[] = {
      "count_words(text, table) -> monitor.text.count_words(text), or None (see text.c)"},
     {"word_crcs", native_word_crcs, METH_VARARGS,
      "word_crcs(lowered, table) -> bytes of uint32 CRC-32s of its words, or None"},
+    {"minhash", native_minhash, METH_VARARGS,
+     "minhash(crcs, a, b) -> (uint32 signature bytes, distinct shingles) (see minhash.c)"},
     {"fold_spaces", native_fold_spaces, METH_O,
      "fold_spaces(text) -> ' '.join(text.split()) as UTF-8, or None for a surrogate"},
     {NULL, NULL, 0, NULL},
@@ -26,7 +28,7 @@ PyMODINIT_FUNC PyInit__native(void) {
     if (module == NULL)
         return NULL;
     /* monitor.text.NATIVE_API: raise both when a function or its arguments change */
-    if (PyModule_AddIntConstant(module, "API", 1) < 0
+    if (PyModule_AddIntConstant(module, "API", 2) < 0
         || PyModule_AddObjectRef(module, "Folder", (PyObject *)&FolderType) < 0
         || literals_module_init(module) < 0 || text_module_init(module) < 0) {
         Py_DECREF(module);

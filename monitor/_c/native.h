@@ -5,6 +5,7 @@
  * forms.c     Folder.fold: a text's folded forms and ASCII view from its UTF-8, one pass
  * literals.c  Literals: Hyperscan literal scans whose hits are gathered and counted in C
  * text.c      word counts, word CRC-32s and whitespace folding of a str
+ * minhash.c   a text's MinHash signature from its word CRC-32s
  */
 #ifndef MONITOR_NATIVE_H
 #define MONITOR_NATIVE_H
@@ -20,5 +21,6 @@ int text_module_init(PyObject *module);
 PyObject *native_count_words(PyObject *module, PyObject *args);
 PyObject *native_word_crcs(PyObject *module, PyObject *args);
 PyObject *native_fold_spaces(PyObject *module, PyObject *arg);
+PyObject *native_minhash(PyObject *module, PyObject *args);
 
 #endif

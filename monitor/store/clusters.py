@@ -32,6 +32,7 @@ from datetime import date
 import numpy as np
 
 from ..text import _CJK
+from . import textscan
 from .textscan import word_hashes
 
 NUM_PERM = 64
@@ -46,7 +47,7 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
-_TEMPLATE: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+_TEMPLATE: list[tuple] = []  # the permutations, as arrays, then as bytes
 
 
 def shingle_hashes(text: str) -> np.ndarray:
@@ -95,7 +96,27 @@ def _split_cjk(word: str) -> list[str]:
 
 def signature(text: str) -> np.ndarray:
     """The MinHash signature (``NUM_PERM`` uint32 values) of the text's shingles."""
-    return _signature(shingle_hashes(text))
+    return signature_and_size(text)[0]
+
+
+def signature_and_size(text: str) -> tuple[np.ndarray, int]:
+    """(MinHash signature, number of distinct shingles) of the text: with the compiled
+    extension in one pass over its words' CRC-32s (``monitor/_c/minhash.c``), else by
+    ``shingle_hashes`` and ``_signature``; the same values."""
+    if textscan._native is not None:
+        crcs = textscan._native.word_crcs(text.lower(), textscan._flags())
+        if crcs is not None:
+            sig, size = textscan._native.minhash(crcs, *_permutation_bytes())
+            return np.frombuffer(sig, dtype=np.uint32), size
+    shingles = shingle_hashes(text)
+    return _signature(shingles), len(shingles)
+
+
+def _permutation_bytes() -> tuple[bytes, bytes]:
+    if len(_TEMPLATE) < 2:
+        a, b, _ = _permutations()
+        _TEMPLATE.append((a.tobytes(), b.tobytes()))
+    return _TEMPLATE[1]
 
 
 def _signature(shingles: np.ndarray) -> np.ndarray:
@@ -191,9 +212,8 @@ def fingerprint(text: str, signature: bytes | None = None, size: int | None = No
     """(signature, number of distinct shingles, band hashes) of ``text``: those given
     (computed by a worker, see ``prepare``), else computed here."""
     if signature is None or size is None or bands is None:
-        shingles = shingle_hashes(text)
-        sig = _signature(shingles)
-        return sig, len(shingles), band_hashes(sig)
+        sig, size = signature_and_size(text)
+        return sig, size, band_hashes(sig)
     return np.frombuffer(signature, dtype=np.uint32), size, bands
 
 

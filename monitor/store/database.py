@@ -10,7 +10,7 @@ import os
 import socket
 import sqlite3
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
@@ -239,7 +239,8 @@ class Database:
         self._begin()
         try:
             yield self.conn
-            self.conn.execute("COMMIT")
+            with self.during_long_statements():
+                self.conn.execute("COMMIT")
         except BaseException as exc:
             if self.conn.in_transaction:
                 try:
@@ -301,6 +302,9 @@ class Database:
     cluster_copies = True
     #: worker processes preparing big batches (:class:`Preparer`); None: this process
     preparer: Preparer | None = None
+    #: entered around the statements that run long inside SQLite, without Python's lock
+    #: (a batch's full-text insert, a commit): an ingest reads its next records meanwhile
+    during_long_statements: Callable[[], AbstractContextManager[object]] = nullcontext
 
     def add_documents(
         self, documents: Iterable[Document], kind: str = "files", location: str | None = None
@@ -437,11 +441,11 @@ class Database:
         after setting each row's ``cjk`` column (``monitor.store.cjk_pairs(title, text)``).
         """
         if ids:
-            self.conn.execute(
-                "INSERT INTO documents_fts (rowid, title, text, cjk)"
-                " SELECT id, title, text, cjk FROM documents"
-                " WHERE id IN (SELECT value FROM json_each(?))",
-                (json.dumps(ids),))
+            with self.during_long_statements():
+                self.conn.execute(
+                    "INSERT INTO documents_fts (rowid, title, text, cjk)"
+                    " SELECT id, title, text, cjk FROM documents"
+                    " WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
 
     def document_count(self, source: str | None = None) -> int:
         if source is None:

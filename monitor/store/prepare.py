@@ -59,11 +59,10 @@ def _prepare(raw: str, text: str, detect: bool, cluster: bool) -> Prepared:
         words = count_words(text)
     signature, shingles, bands = None, 0, None
     if cluster and text:
-        from .clusters import _signature, band_hashes, shingle_hashes
+        from .clusters import band_hashes, signature_and_size
 
-        hashes = shingle_hashes(text)
-        values = _signature(hashes)
-        signature, shingles, bands = values.tobytes(), len(hashes), band_hashes(values)
+        values, shingles = signature_and_size(text)
+        signature, bands = values.tobytes(), band_hashes(values)
     return Prepared(None if text == raw else text, digest, words,
                     detect_language(text) if detect and text else None, signature, shingles,
                     bands=bands, cjk=cjk_pairs(None, text) is not None)
@@ -140,11 +139,11 @@ def _take(items: list[tuple[str, bool, bool]], index: dict[int, int], ahead: lis
 
 
 def _warm_up() -> None:
-    from .clusters import _signature, shingle_hashes
+    from .clusters import signature_and_size
     from .textscan import _tables
 
     _tables()  # the character and CRC tables, built once (50 ms)
-    _signature(shingle_hashes("a few words to hash"))  # draws the permutations
+    signature_and_size("a few words to hash")  # draws the permutations
     detect_language("a few words to detect")  # loads CLD2
 
 
