@@ -35,6 +35,9 @@ MAX_KEPT_ERRORS = 1000
 #: MinHash band rows are read and written at random, and with 2 MB half their pages were
 #: read back from the file (a third less system time on the UN corpus).
 INGEST_CACHE_KB = 32 * 1024
+#: Chunks (of 32 files, documents, errors or byte counts) read ahead at most: more than
+#: a batch, so the reading thread keeps a batch ready while SQLite writes the one before.
+READ_AHEAD_CHUNKS = 24
 _UNITS = {"": 1, "B": 1, "K": 1024, "KB": 1024, "M": 1024**2, "MB": 1024**2,
           "G": 1024**3, "GB": 1024**3}
 
@@ -167,7 +170,8 @@ def ingest_paths(
 
         current: FileItem | None = None
         done = 0  # bytes of the current file counted on the progress bar
-        with ReadAhead(_read_all(items, options, bar is not None), ahead=24) as reader:
+        reading = _read_all(items, options, bar is not None)
+        with ReadAhead(reading, ahead=READ_AHEAD_CHUNKS) as reader:
             db.during_long_statements = reader.allowed  # it reads while SQLite writes
             for event in reader:
                 if isinstance(event, int):

@@ -9,7 +9,6 @@
 #include "native.h"
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 static const uint64_t MIX[5] = {0x9E3779B97F4A7C15ULL, 0xC2B2AE3D27D4EB4FULL,
                                 0x165667B19E3779F9ULL, 0xD6E8FEB86659FD93ULL,

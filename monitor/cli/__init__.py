@@ -75,6 +75,11 @@ def _interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt()
 
 
+def _close_db(ctx: click.Context) -> None:
+    if isinstance(ctx.obj, Context) and ctx.obj._db is not None:
+        ctx.obj._db.close()
+
+
 class MonitorGroup(click.Group):
     """The top-level group: ``--db`` may come after the command name too
     (``monitor trend x --db FILE``), and a closed output pipe (``| head -1``) ends the
@@ -107,11 +112,14 @@ class MonitorGroup(click.Group):
 
     def invoke(self, ctx: click.Context) -> object:
         global _command_over
-        main_thread = threading.current_thread() is threading.main_thread()
-        if main_thread:
-            _command_over = False
-            handlers = (signal.signal(signal.SIGTERM, _terminate),
-                        signal.signal(signal.SIGINT, _interrupt))
+        if threading.current_thread() is not threading.main_thread():  # no signals here
+            try:
+                return self._invoke_command(ctx)
+            finally:
+                _close_db(ctx)
+        _command_over = False
+        handlers = (signal.signal(signal.SIGTERM, _terminate),
+                    signal.signal(signal.SIGINT, _interrupt))
         try:
             return self._invoke_command(ctx)
         finally:
@@ -119,10 +127,9 @@ class MonitorGroup(click.Group):
             # cut the closing short (a WAL checkpoint) and reach click as "Aborted!"
             _command_over = True
             try:
-                if isinstance(ctx.obj, Context) and ctx.obj._db is not None:
-                    ctx.obj._db.close()
+                _close_db(ctx)
             finally:
-                if main_thread and not _AS_PROGRAM:  # called in-process (tests, scripts)
+                if not _AS_PROGRAM:  # called in-process (tests, scripts)
                     signal.signal(signal.SIGTERM, handlers[0])
                     signal.signal(signal.SIGINT, handlers[1])
                     _command_over = False
@@ -207,11 +214,12 @@ def run() -> None:
     except KeyboardInterrupt:
         sys.exit(130)
     finally:
-        # the command is over (and said so): a SIGTERM while the interpreter exits, which
-        # resets Python's handlers, would kill it without a word; ignored, the exit code
+        # the command is over (and said so): a SIGTERM or Ctrl-C while the interpreter exits,
+        # which resets Python's handlers, would kill it without a word; ignored, the exit code
         # stays the command's
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, signal.SIG_IGN)
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 from . import analysis, demo, ingest, lexicon, live, pipeline, serve, store_commands, tally, trends  # noqa: E402,F401,I001  (register commands)

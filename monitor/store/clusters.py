@@ -23,6 +23,7 @@ copy is its own cluster).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import sqlite3
@@ -47,7 +48,7 @@ _MIX = np.array([0x9E3779B97F4A7C15, 0xC2B2AE3D27D4EB4F, 0x165667B19E3779F9,
 _NON_WORD = re.compile(r"[\W_]+")
 _WORD = re.compile(r"[^\W_]+")
 _CJK_CHAR = re.compile(rf"[{_CJK}]")
-_TEMPLATE: list[tuple] = []  # the permutations, as arrays, then as bytes
+_TEMPLATE: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
 
 
 def shingle_hashes(text: str) -> np.ndarray:
@@ -112,11 +113,10 @@ def signature_and_size(text: str) -> tuple[np.ndarray, int]:
     return _signature(shingles), len(shingles)
 
 
+@functools.cache
 def _permutation_bytes() -> tuple[bytes, bytes]:
-    if len(_TEMPLATE) < 2:
-        a, b, _ = _permutations()
-        _TEMPLATE.append((a.tobytes(), b.tobytes()))
-    return _TEMPLATE[1]
+    a, b, _ = _permutations()
+    return a.tobytes(), b.tobytes()
 
 
 def _signature(shingles: np.ndarray) -> np.ndarray:
