@@ -12,7 +12,7 @@ import re
 from collections import Counter
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from monitor.lexicon import Lexicon, LexiconError, Term
@@ -196,8 +196,12 @@ def test_the_word_table_counts_as_the_engine_and_the_reference_do(words, case, t
     assert table.tally(text) == engine.tally(text)
 
 
+_MIXED_CJK = Lexicon(name="p", terms=[Term(label="a 国", category="c0", case_sensitive=True)])
+
+
 @settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(lexicon=lexicons(), text=texts)
+@example(lexicon=_MIXED_CJK, text="aa 国 ")  # CJK anywhere: a substring, found mid-word
 def test_the_word_table_with_phrases_variants_and_excepts_agrees_with_reference(lexicon, text):
     """With the word table on (as for a big lexicon), phrases, variants, except phrases and
     overlap: longest starting with a plain word are confirmed at their first word."""

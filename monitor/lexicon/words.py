@@ -13,8 +13,8 @@ in a second for 100,000 terms and proportional to the lexicon. A text is split i
 words once (``re.findall`` and ``Counter``, in C): single-word terms are counted per
 distinct word; the words that start a phrase (or a term that needs its spans) are then
 walked in order, and each candidate is confirmed by :meth:`Pattern.match_at`, the
-engine's own rule. Terms starting with a wildcard, a stem, CJK or other characters stay
-with the engine.
+engine's own rule. Terms starting with a wildcard, a stem or other characters, and terms
+with CJK anywhere (substrings, no word boundaries), stay with the engine.
 """
 
 from __future__ import annotations
@@ -27,9 +27,11 @@ POSSESSIVE = ("'s", "'S")
 
 
 def head_word(pattern: Pattern) -> str | None:
-    """The plain word a pattern starts with, if the table can find it, else None."""
+    """The plain word a pattern starts with, if the table can find it, else None (also
+    for a pattern without a word boundary on its left: one with CJK anywhere matches as
+    a substring, so ``a 国`` occurs in ``aa 国``)."""
     kind, literal, _ = pattern.words[0]
-    if kind != LIT or _WORD_RE.fullmatch(literal) is None:
+    if not pattern.left or kind != LIT or _WORD_RE.fullmatch(literal) is None:
         return None
     return literal
 
